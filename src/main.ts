@@ -1,0 +1,163 @@
+#!/usr/bin/env bun
+/**
+ * CLI: lteproxy <command>. Every command has --help. Errors print a clear message and exit non-zero.
+ */
+import { loadConfig, type Config } from "./config.ts";
+import { parseArgs, intFlag, strFlag, type ParsedArgs } from "./cli/args.ts";
+import { AppError } from "./lib/errors.ts";
+import { setLogLevel } from "./lib/logger.ts";
+import { versionLine } from "./version.ts";
+
+type Command = { summary: string; usage: string; run(argv: string[]): Promise<number> };
+
+function configFrom(args: ParsedArgs, overrides: Record<string, Record<string, unknown>> = {}): Config {
+  const config = loadConfig({ file: strFlag(args, "config"), overrides });
+  setLogLevel(config.log.level);
+  return config;
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve(sig));
+  });
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: "run the control plane (web panel, API, modem management)",
+    usage: "lteproxy serve [--config FILE]\n\nStarts the control plane. Applies pending migrations first. Uses DATABASE_URL, or an embedded\nPostgreSQL in the data dir when none is set.",
+    async run(argv) {
+      const args = parseArgs(argv, { values: ["config"] });
+      if (args.flags.help) return help("serve");
+      const config = configFrom(args);
+      const { startApp } = await import("./app.ts");
+      const app = await startApp(config);
+      console.log(`lteproxy control plane listening on ${app.url}`);
+      const sig = await waitForSignal();
+      console.log(`${sig}: shutting down`);
+      await app.stop();
+      return 0;
+    },
+  },
+  demo: {
+    summary: "run the appliance with simulated modems and the embedded PostgreSQL",
+    usage: "lteproxy demo [--modems N] [--net lab|loopback|none] [--http-port P] [--data-dir DIR]\n\nStarts an embedded PostgreSQL, the control plane and (as far as built) simulated modems and\nproxy ports. Prints the panel URL and login.",
+    async run(argv) {
+      const args = parseArgs(argv, { values: ["modems", "net", "http-port", "data-dir", "config"] });
+      if (args.flags.help) return help("demo");
+      const modems = intFlag(args, "modems", 30, 0, 200);
+      const net = strFlag(args, "net") ?? (process.getuid?.() === 0 ? "lab" : "loopback");
+      if (!["lab", "loopback", "none"].includes(net)) throw new AppError("CLI_USAGE", `--net = ${JSON.stringify(net)}: expected lab, loopback or none`);
+      const { runDemo } = await import("./demo.ts");
+      return runDemo({
+        modems, net: net as "lab" | "loopback" | "none",
+        httpPort: intFlag(args, "http-port", 8080, 0, 65535),
+        dataDir: strFlag(args, "data-dir"),
+        configFile: strFlag(args, "config"),
+      });
+    },
+  },
+  migrate: {
+    summary: "apply pending database migrations",
+    usage: "lteproxy migrate [--config FILE] [--status]\n\nApplies sql/NNN_*.sql migrations embedded in this binary, each in a transaction.",
+    async run(argv) {
+      const args = parseArgs(argv, { values: ["config"], booleans: ["status"] });
+      if (args.flags.help) return help("migrate");
+      const config = configFrom(args);
+      const { openDatabase } = await import("./db/open.ts");
+      const { migrate, migrationStatus } = await import("./db/migrate.ts");
+      const db = await openDatabase({ url: config.database.url, dataDir: config.paths.data_dir, max: 2 });
+      try {
+        if (args.flags.status) {
+          const s = await migrationStatus(db.sql);
+          console.log(`applied: ${s.applied.map((a) => a.name).join(", ") || "none"}`);
+          console.log(`pending: ${s.pending.map((p) => p.name).join(", ") || "none"}`);
+          if (s.modified.length) console.log(`MODIFIED after apply: ${s.modified.map((m) => m.name).join(", ")}`);
+          return s.modified.length ? 1 : 0;
+        }
+        const applied = await migrate(db.sql);
+        console.log(applied.length ? `applied ${applied.join(", ")}` : "database is up to date");
+        return 0;
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  doctor: {
+    summary: "check the box: database, migrations, tools, devices",
+    usage: "lteproxy doctor [--config FILE]\n\nPrints a table of checks (ok/warn/fail). Exits 1 when any check fails.",
+    async run(argv) {
+      const args = parseArgs(argv, { values: ["config"] });
+      if (args.flags.help) return help("doctor");
+      const config = configFrom(args);
+      const { checkDatabase, checkTools, checkDeviceDir, formatChecks } = await import("./cli/doctor.ts");
+      const { openDatabase } = await import("./db/open.ts");
+      let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
+      let openError: string | undefined;
+      try {
+        db = await openDatabase({ url: config.database.url, dataDir: config.paths.data_dir, max: 2 });
+      } catch (error) {
+        openError = (error as Error).message;
+      }
+      try {
+        const results = [
+          ...(await checkDatabase(db?.sql, openError)),
+          ...checkTools(config),
+          checkDeviceDir(config.paths.device_dir),
+        ];
+        console.log(formatChecks(results));
+        return results.some((r) => r.level === "fail") ? 1 : 0;
+      } finally {
+        await db?.close();
+      }
+    },
+  },
+  version: {
+    summary: "print version, commit and build date",
+    usage: "lteproxy version",
+    async run(argv) {
+      const args = parseArgs(argv);
+      if (args.flags.help) return help("version");
+      console.log(versionLine());
+      return 0;
+    },
+  },
+};
+
+function help(command?: string): number {
+  if (command && COMMANDS[command]) {
+    console.log(COMMANDS[command].usage);
+    return 0;
+  }
+  const w = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  console.log("usage: lteproxy <command> [options]\n\ncommands:");
+  for (const [name, c] of Object.entries(COMMANDS)) console.log(`  ${name.padEnd(w)}  ${c.summary}`);
+  console.log("\nRun 'lteproxy <command> --help' for a command's options.");
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help") return help(rest[0]);
+  if (command === "--version") return COMMANDS.version!.run([]);
+  const cmd = COMMANDS[command];
+  if (!cmd) {
+    console.error(`lteproxy: unknown command '${command}'. Run 'lteproxy --help'.`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (error) {
+    if (error instanceof AppError) {
+      console.error(`lteproxy ${command}: ${error.message}`);
+      return error.code === "CLI_USAGE" ? 2 : 1;
+    }
+    console.error(`lteproxy ${command}: ${(error as Error)?.stack ?? String(error)}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exit(code);
+}
