@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { loadConfig } from "./config.ts";
 import { startApp } from "./app.ts";
 import { setLogLevel } from "./lib/logger.ts";
+import { waitForSignal } from "./lib/signals.ts";
 
 export interface DemoOptions {
   modems: number;
@@ -33,9 +34,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   console.log(`lteproxy demo: panel at ${app.url}`);
   console.log(`  data dir: ${dataDir} (embedded PostgreSQL)`);
   console.log("  Press Ctrl-C to stop.");
-  await new Promise<void>((resolve) => {
-    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve());
-  });
+  await waitForSignal();
   await app.stop();
   return 0;
 }

@@ -7,6 +7,7 @@ import { parseArgs, intFlag, strFlag, type ParsedArgs } from "./cli/args.ts";
 import { AppError } from "./lib/errors.ts";
 import { setLogLevel } from "./lib/logger.ts";
 import { versionLine } from "./version.ts";
+import { waitForSignal } from "./lib/signals.ts";
 
 type Command = { summary: string; usage: string; run(argv: string[]): Promise<number> };
 
@@ -14,12 +15,6 @@ function configFrom(args: ParsedArgs, overrides: Record<string, Record<string, u
   const config = loadConfig({ file: strFlag(args, "config"), overrides });
   setLogLevel(config.log.level);
   return config;
-}
-
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve(sig));
-  });
 }
 
 const COMMANDS: Record<string, Command> = {

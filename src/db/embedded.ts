@@ -114,10 +114,17 @@ export interface EmbeddedOptions {
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedPostgres> {
   const pgDir = join(opts.dataDir, "pg");
   const pwFile = join(opts.dataDir, "pg.password");
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const ids = isRoot() ? await ensurePostgresUser() : undefined;
-  // The postgres user must traverse the (root-owned) data dir to reach its cluster dir.
-  if (ids) chmodSync(opts.dataDir, 0o711);
+  // As root the postgres user must traverse the (root-owned) data dirs to reach its cluster dir: 0711, not 0700.
+  mkdirSync(opts.dataDir, { recursive: true, mode: ids ? 0o711 : 0o700 });
+  if (ids) {
+    chmodSync(opts.dataDir, 0o711);
+    const reach = await run(asPg(["test", "-x", opts.dataDir]), { check: false });
+    if (reach.code !== 0) {
+      throw new AppError("PG_DATA_DIR_UNREACHABLE", `the postgres user cannot reach ${opts.dataDir} (a parent directory is ` +
+        "not searchable, e.g. /root): choose another data dir with LTEPROXY_DATA_DIR or --data-dir");
+    }
+  }
   const binDir = await usableBinDir(findPgBinDir(), pgDir, ids);
   if (!existsSync(pwFile)) writeFileSync(pwFile, randomBytes(18).toString("base64url"), { mode: 0o600 });
   const password = readFileSync(pwFile, "utf8").trim();
@@ -138,6 +145,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     } finally {
       rmSync(initDir, { recursive: true, force: true });
     }
+  }
+  // A previous run that was killed (kill -9, power loss) may have left its postmaster running: stop it first so that
+  // this run owns the cluster and knows its port.
+  const status = await run(asPg([join(binDir, "pg_ctl"), "-D", pgDir, "status"]), { check: false });
+  if (status.code === 0) {
+    log.warn({ dataDir: pgDir }, "embedded PostgreSQL from a previous run is still running: restarting it");
+    await run(asPg([join(binDir, "pg_ctl"), "-D", pgDir, "-m", "fast", "-w", "-t", "30", "stop"]), { check: false, timeoutMs: 40_000 });
   }
   const port = opts.port ?? (await freePort());
   const logFile = join(pgDir, "server.log");

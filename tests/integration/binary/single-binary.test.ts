@@ -1,0 +1,127 @@
+/**
+ * The single executable runs from an empty folder with no node_modules: version, migrate, serve + /readyz, doctor,
+ * against a real PostgreSQL (TEST_DATABASE_URL or the shared embedded one) and against its own embedded default.
+ */
+import { describe, expect, test, beforeAll, afterAll } from "bun:test";
+import { copyFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createTestDb, type TestDb } from "../../helpers/db.ts";
+
+const ROOT = resolve(import.meta.dir, "../../..");
+let dir: string;
+let bin: string;
+let db: TestDb;
+
+function runBin(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
+  const r = Bun.spawnSync([bin, ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LTEPROXY_LOG_LEVEL: "warn", ...env },
+    timeout: timeoutMs,
+  });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+async function waitReady(url: string, timeoutMs: number): Promise<Response> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return res;
+      last = res.status;
+    } catch (error) {
+      last = error;
+    }
+    await Bun.sleep(200);
+  }
+  throw new Error(`not ready: ${String(last)}`);
+}
+
+async function serveAndProbe(env: Record<string, string>) {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const proc = Bun.spawn([bin, "serve"], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LTEPROXY_LOG_LEVEL: "warn", LTEPROXY_HTTP_PORT: String(port), LTEPROXY_HTTP_HOST: "127.0.0.1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  try {
+    const res = await waitReady(`http://127.0.0.1:${port}/readyz`, 60_000);
+    const body = (await res.json()) as { ok: boolean; checks: Record<string, { ok: boolean }> };
+    const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    const htmx = await fetch(`http://127.0.0.1:${port}/static/htmx.min.js`);
+    return { body, page, htmxStatus: htmx.status, htmxLength: (await htmx.text()).length };
+  } finally {
+    proc.kill("SIGTERM");
+    const code = await proc.exited;
+    expect(code).toBe(0);
+  }
+}
+
+beforeAll(async () => {
+  const build = Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+  dir = mkdtempSync(join(tmpdir(), "lteproxy-bin-"));
+  chmodSync(dir, 0o755);
+  bin = join(dir, "lteproxy");
+  copyFileSync(join(ROOT, "dist/lteproxy"), bin);
+  chmodSync(bin, 0o755);
+  db = await createTestDb({ migrated: false, prefix: "bin" });
+}, 120_000);
+
+afterAll(async () => {
+  await db?.drop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("single executable from an empty dir", () => {
+  test("version prints version, commit and build date", () => {
+    const r = runBin(["version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^lteproxy \d+\.\d+\.\d+ \(commit [0-9a-f]{7,}|unknown, built \d{4}-\d\d-\d\dT/);
+  });
+
+  test("a bad config value is a clear error and a non-zero exit", () => {
+    const r = runBin(["serve"], { LTEPROXY_HTTP_PORT: "abc" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('LTEPROXY_HTTP_PORT (http.port) = "abc"');
+  });
+
+  test("migrate, serve + /readyz, doctor against a real PostgreSQL", async () => {
+    const env = { DATABASE_URL: db.url, LTEPROXY_DEVICE_DIR: dir };
+    const first = runBin(["migrate"], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("applied 001_schema.sql");
+    expect(runBin(["migrate"], env).stdout).toContain("database is up to date");
+    const served = await serveAndProbe(env);
+    expect(served.body.ok).toBe(true);
+    expect(served.body.checks.migrations!.ok).toBe(true);
+    expect(served.page).toContain("<title>Modems · lteproxy</title>");
+    expect(served.htmxStatus).toBe(200);
+    expect(served.htmxLength).toBeGreaterThan(10_000);
+    const doctor = runBin(["doctor"], { ...env, LTEPROXY_NET_DRIVER: "none" });
+    expect(doctor.stdout).toMatch(/OK\s+database reachable/);
+    expect(doctor.stdout).toMatch(/OK\s+migrations current/);
+    expect(doctor.code).toBe(0);
+  }, 120_000);
+
+  test("doctor fails (exit 1) when the database is unreachable", () => {
+    const r = runBin(["doctor"], { DATABASE_URL: "postgres://nobody:x@127.0.0.1:1/none", LTEPROXY_NET_DRIVER: "none", LTEPROXY_DEVICE_DIR: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL\s+database reachable/);
+  }, 60_000);
+
+  test("the embedded default: migrate and serve with no DATABASE_URL", async () => {
+    const dataDir = join(dir, "data");
+    const env = { LTEPROXY_DATA_DIR: dataDir, LTEPROXY_DEVICE_DIR: dir };
+    const m = runBin(["migrate"], env, 120_000);
+    expect(m.stderr).toBe("");
+    expect(m.code).toBe(0);
+    expect(m.stdout).toContain("applied 001_schema.sql");
+    const served = await serveAndProbe(env);
+    expect(served.body.ok).toBe(true);
+    const doctor = runBin(["doctor"], { ...env, LTEPROXY_NET_DRIVER: "none" }, 120_000);
+    expect(doctor.stdout).toMatch(/OK\s+migrations current/);
+  }, 180_000);
+});
