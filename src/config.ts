@@ -103,7 +103,12 @@ export const ConfigSchema = v.object({
   net: v.optional(
     v.object({
       driver: oneOf(["qmi", "at-rmnet", "none"] as const, "qmi"),
+      /** A program, or a program with leading arguments ("lteproxy sim qmicli" in the lab), split on spaces. */
       qmicli: str("qmicli"),
+      qmi_data_format: oneOf(["qmicli", "sysfs", "none"] as const, "qmicli"),
+      qmi_proxy: bool(false),
+      rule_priority_min: int(1, 32765, 10000),
+      rule_priority_max: int(1, 32765, 10999),
       udhcpc: str("udhcpc"),
       apn: str("internet"),
       netns: str(""),

@@ -14,11 +14,20 @@ export interface ExecOptions {
   cwd?: string;
   /** Throw EXEC_FAILED on a non-zero exit (default true). */
   check?: boolean;
+  /** Strings (passwords, tokens) replaced by *** in error messages and details. */
+  secrets?: string[];
+}
+
+function redact(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join("***");
+  return out;
 }
 
 /** Runs argv[0] with the remaining args. Never goes through a shell. */
 export async function run(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  const { timeoutMs = 30_000, input, env, cwd, check = true } = opts;
+  const { timeoutMs = 30_000, input, env, cwd, check = true, secrets = [] } = opts;
+  const shown = redact(argv.join(" "), secrets);
   let proc;
   try {
     proc = Bun.spawn(argv, {
@@ -29,22 +38,28 @@ export async function run(argv: string[], opts: ExecOptions = {}): Promise<ExecR
       cwd,
     });
   } catch (error) {
-    throw new AppError("EXEC_NOT_FOUND", `cannot run ${argv[0]}: ${String(error)}`, { argv }, { cause: error });
+    throw new AppError("EXEC_NOT_FOUND", `cannot run ${argv[0]}: ${String(error)}`, { program: argv[0] }, { cause: error });
   }
-  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, timeoutMs);
+  const outputs = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const code = await proc.exited;
   clearTimeout(timer);
-  if (proc.signalCode === "SIGKILL") {
-    throw new AppError("EXEC_TIMEOUT", `${argv.join(" ")} timed out after ${timeoutMs} ms`, { argv });
+  // A grandchild that inherited the pipes (e.g. under `sh -c`) can keep them open after the child died:
+  // give the output a moment, then stop waiting for it.
+  const [stdout, stderr] = await Promise.race([
+    outputs,
+    Bun.sleep(timedOut ? 200 : 5_000).then(() => ["", ""] as [string, string]),
+  ]);
+  if (timedOut) {
+    throw new AppError("EXEC_TIMEOUT", `${shown} timed out after ${timeoutMs} ms`, { program: argv[0] });
   }
   if (check && code !== 0) {
-    throw new AppError("EXEC_FAILED", `${argv.join(" ")} exited ${code}: ${stderr.trim() || stdout.trim()}`, {
-      argv, code, stderr,
-    });
+    const why = redact(stderr.trim() || stdout.trim(), secrets);
+    throw new AppError("EXEC_FAILED", `${shown} exited ${code}: ${why}`, { program: argv[0], code, stderr: redact(stderr, secrets) });
   }
   return { code, stdout, stderr };
 }
