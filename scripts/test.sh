@@ -12,7 +12,7 @@ if [ -z "${TEST_DATABASE_URL:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1 &
 fi
 echo "test database: ${TEST_DATABASE_URL:-embedded PostgreSQL (embedded-postgres)}" >&2
 rm -rf test-results && mkdir -p test-results
-bun test --reporter=junit --reporter-outfile=test-results/junit.xml "$@"
+bun test --timeout 30000 --reporter=junit --reporter-outfile=test-results/junit.xml "$@"
 code=$?
 bun scripts/junit-summary.ts test-results/junit.xml
 summary=$?
