@@ -1,100 +1,166 @@
 /**
- * The Elysia app: health endpoints, static assets from the binary, and the pages. Feature plugins (auth, api,
- * sse, metrics) attach here. Routes are tested in-process with app.handle(new Request(...)).
+ * The Elysia app: one guard for every route, then one plugin per feature (health/static, auth, pages, API, SSE,
+ * metrics). Routes are tested in-process with app.handle(new Request(...)). The app.ts wiring calls
+ * createHttpApp(ctx) and listens; ensureAdmin(sql, config) runs once at start.
  */
 import { Elysia } from "elysia";
-import type { Sql } from "../db/client.ts";
-import { ping } from "../db/client.ts";
-import { migrationStatus } from "../db/migrate.ts";
-import { listModems } from "../db/queries/modems.ts";
-import { ASSETS } from "../../views/static/assets.ts";
-import { ModemsPage } from "../../views/pages/modems.tsx";
-import { VERSION, COMMIT } from "../version.ts";
+import { sinrDb } from "../modem/parsers/serving-cell.ts";
 import { childLogger } from "../lib/logger.ts";
+import type { HttpContext } from "./context.ts";
+import type { HttpEnv } from "./env.ts";
+import { HttpError, notFound, toHttpError } from "./errors.ts";
+import { parseBody } from "./body-parser.ts";
+import { stateOf } from "./request-state.ts";
+import { html, isHtmx, json, securityHeaders } from "./respond.ts";
+import { RoutePolicy } from "./route-policy.ts";
+import { guardPlugin } from "./guard.ts";
+import { JwtKeyRing } from "./auth/jwt-keys.ts";
+import { Sessions } from "./auth/session.ts";
+import { Authenticator } from "./auth/principal.ts";
+import { SecurityMonitor } from "./auth/security-monitor.ts";
+import { SseBroker } from "./sse-broker.ts";
+import { LiveFeeds } from "./live/live-feeds.ts";
+import { MetricsRegistry } from "./metrics-registry.ts";
+import { healthPlugin } from "./plugins/health.ts";
+import { authRoutesPlugin } from "./plugins/auth-routes.ts";
+import { dashboardPagesPlugin } from "./plugins/pages-dashboard.ts";
+import { modemPagesPlugin } from "./plugins/pages-modem.ts";
+import { opsPagesPlugin } from "./plugins/pages-ops.ts";
+import { adminPagesPlugin } from "./plugins/pages-admin.ts";
+import { ssePlugin } from "./plugins/sse.ts";
+import { apiModemsPlugin } from "./plugins/api-modems.ts";
+import { apiFleetPlugin } from "./plugins/api-fleet.ts";
+import { apiAdminPlugin } from "./plugins/api-admin.ts";
+import { openApiPlugin } from "./plugins/openapi.ts";
+import { metricsPlugin, registerHttpMetrics } from "./plugins/metrics.ts";
+import { ErrorNotice, ErrorPage } from "../../views/layout.tsx";
 
 const log = childLogger("http");
 
-export interface HttpContext {
-  sql: Sql;
-  nodeId: string;
+export type { HttpContext } from "./context.ts";
+
+export { readiness, type ReadyReport } from "./plugins/health.ts";
+
+/** JSON for API clients and streams, fragments for htmx, pages (or the login redirect) for browsers. */
+function wantsJson(request: Request, path: string): boolean {
+  if (path.startsWith("/api/") || path === "/metrics" || path.startsWith("/sse/")) return true;
+  const accept = request.headers.get("accept") ?? "";
+  return !isHtmx(request) && !accept.includes("text/html") && accept.includes("application/json");
 }
 
-export interface ReadyReport {
-  ok: boolean;
-  checks: Record<string, { ok: boolean; detail?: string }>;
-}
-
-/** Readiness: the database answers and every migration is applied. */
-export async function readiness(sql: Sql): Promise<ReadyReport> {
-  const checks: ReadyReport["checks"] = {};
-  const dbOk = await ping(sql);
-  checks.database = { ok: dbOk, detail: dbOk ? undefined : "unreachable" };
-  if (dbOk) {
-    try {
-      const s = await migrationStatus(sql);
-      const ok = s.pending.length === 0 && s.modified.length === 0 && s.unknown.length === 0;
-      checks.migrations = { ok, detail: ok ? `${s.applied.length} applied` : `${s.pending.length} pending, ${s.modified.length} modified` };
-    } catch (error) {
-      checks.migrations = { ok: false, detail: (error as Error).message };
-    }
-  } else {
-    checks.migrations = { ok: false, detail: "database unreachable" };
+export function errorResponse(request: Request, err: HttpError): Response {
+  const url = new URL(request.url);
+  const headers = { ...securityHeaders(request), ...(err.headers ?? {}) };
+  if (wantsJson(request, url.pathname)) return json(err.body(), err.status, headers);
+  if (isHtmx(request)) {
+    if (err.status === 401) return html("", 401, { ...headers, "hx-redirect": `/login?next=${encodeURIComponent(url.pathname)}` });
+    // htmx 4 swaps error responses: send them to the flash area instead of the request's target.
+    return html(ErrorNotice({ status: err.status, message: err.message }), err.status, { ...headers, "hx-retarget": "#flash", "hx-reswap": "innerHTML" });
   }
-  return { ok: Object.values(checks).every((c) => c.ok), checks };
+  if (err.status === 401 && request.method === "GET") {
+    return new Response(null, { status: 303, headers: { ...headers, location: `/login?next=${encodeURIComponent(url.pathname + url.search)}` } });
+  }
+  return html(ErrorPage({ status: err.status, message: err.message }), err.status, headers);
 }
 
-const SECURITY_HEADERS: Record<string, string> = {
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "same-origin",
-  "content-security-policy":
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-};
+/** Builds the shared services from the context. */
+export function createHttpEnv(ctx: HttpContext, routes: () => Array<{ method: string; path: string; hooks?: { detail?: unknown } }>): HttpEnv {
+  const now = ctx.now ?? Date.now;
+  const keys = new JwtKeyRing(ctx.sql, { lifetimeMinutes: ctx.config.auth.session_minutes, initialSecret: ctx.config.auth.jwt_secret, now });
+  const sessions = new Sessions(keys, ctx.config.auth.session_minutes, now);
+  const metrics = ctx.metrics ?? new MetricsRegistry();
+  const broker = new SseBroker({
+    onDrop: () => metrics.counter("lteproxy_sse_clients_dropped_total", "SSE clients dropped because they could not keep up").inc(),
+  });
+  const scale = ctx.sinrScale ?? "db";
+  const render = { sinr: (raw: number | null) => sinrDb(raw, scale) };
+  return {
+    ctx,
+    keys,
+    sessions,
+    auth: new Authenticator(ctx.sql, sessions),
+    security: new SecurityMonitor(ctx.sql, { nodeId: ctx.nodeId, lockAfter: ctx.config.auth.lockout_attempts, now }),
+    policy: new RoutePolicy(routes),
+    broker,
+    feeds: new LiveFeeds(ctx, broker, metrics, render),
+    metrics,
+    render,
+    now,
+  };
+}
 
+/**
+ * The HTTP application. Call `.listen({ hostname, port, tls })` on it; `.stop()` closes SSE clients too.
+ * Export kept as `createHttpApp` (app.ts imports it).
+ */
 export function createHttpApp(ctx: HttpContext) {
-  return new Elysia()
-    .onAfterHandle(({ set }) => {
-      Object.assign(set.headers, SECURITY_HEADERS);
+  // The policy reads the final route table lazily (first request), after every plugin is registered.
+  let appRef: { routes: Array<{ method: string; path: string; hooks?: { detail?: unknown } }> } | null = null;
+  const env = createHttpEnv(ctx, () => appRef?.routes ?? []);
+  registerHttpMetrics(env);
+  env.feeds.start();
+
+  const app = new Elysia()
+    .decorate("env", env)
+    .onParse(({ request, contentType }) => parseBody(request, contentType))
+    .onAfterHandle({ as: "global" }, ({ request, set }) => {
+      Object.assign(set.headers, securityHeaders(request));
     })
-    .onError(({ code, set, error }) => {
-      Object.assign(set.headers, SECURITY_HEADERS);
-      if (code === "NOT_FOUND") {
-        set.status = 404;
-        return { error: { code: "NOT_FOUND", message: "no such route" } };
+    .onError({ as: "global" }, ({ code, error, request, set }) => {
+      let err: HttpError | null;
+      if (code === "NOT_FOUND") err = notFound("route");
+      else if (code === "PARSE") err = new HttpError(400, "INVALID_BODY", "the request body could not be parsed");
+      else if (code === "VALIDATION") err = new HttpError(422, "VALIDATION_FAILED", "invalid request");
+      else err = toHttpError(error);
+      if (!err) {
+        log.error({ err: (error as Error)?.message, stack: (error as Error)?.stack, code, path: new URL(request.url).pathname }, "unhandled request error");
+        err = new HttpError(500, "INTERNAL", "internal error (see the server log)");
       }
-      if (code === "VALIDATION" || code === "PARSE") {
-        set.status = code === "PARSE" ? 400 : 422;
-        return { error: { code, message: "invalid request" } };
-      }
-      set.status = 500;
-      log.error({ err: (error as Error)?.message, code }, "unhandled request error");
-      return { error: { code: "INTERNAL", message: "internal error" } };
+      set.status = err.status;
+      return errorResponse(request, err);
     })
-    .get("/healthz", () => ({ ok: true, version: VERSION, commit: COMMIT }))
-    .get("/readyz", async ({ set }) => {
-      const report = await readiness(ctx.sql);
-      if (!report.ok) set.status = 503;
-      return report;
-    })
-    .get("/static/:name", ({ params, set }) => {
-      const asset = ASSETS[params.name];
-      if (!asset) {
-        set.status = 404;
-        return "not found";
-      }
-      set.headers["content-type"] = asset.type;
-      set.headers["cache-control"] = "public, max-age=3600";
-      return asset.body;
-    })
-    .get("/", async ({ set }) => {
-      set.headers["content-type"] = "text/html; charset=utf-8";
-      let banner: string | undefined;
-      let modems: Awaited<ReturnType<typeof listModems>> = [];
+    .onAfterResponse({ as: "global" }, ({ request, route, set }) => {
       try {
-        modems = await listModems(ctx.sql, ctx.nodeId);
-      } catch {
-        banner = "Database unreachable: showing no data. Modems and proxies keep running.";
+        const status = typeof set.status === "number" ? set.status : 200;
+        const name = route || "unmatched";
+        const seconds = (performance.now() - stateOf(request).startedAt) / 1000;
+        env.metrics.counter("lteproxy_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"])
+          .inc({ method: request.method, route: name, status: String(status) });
+        if (!name.startsWith("/sse/")) {
+          env.metrics.histogram("lteproxy_http_request_duration_seconds", "HTTP request duration (SSE streams excluded)", ["route"])
+            .observe({ route: name }, seconds);
+        }
+      } catch (error) {
+        log.debug({ err: (error as Error).message }, "request metrics failed");
       }
-      return ModemsPage({ modems, nodeId: ctx.nodeId, banner });
-    });
+    })
+    .onStop(() => {
+      env.feeds.stop();
+      env.broker.close();
+    })
+    .use(guardPlugin(env))
+    .use(healthPlugin(env))
+    .use(authRoutesPlugin(env))
+    .use(dashboardPagesPlugin(env))
+    .use(modemPagesPlugin(env))
+    .use(opsPagesPlugin(env))
+    .use(adminPagesPlugin(env))
+    .use(ssePlugin(env))
+    .use(apiModemsPlugin(env))
+    .use(apiFleetPlugin(env))
+    .use(apiAdminPlugin(env))
+    .use(openApiPlugin(env))
+    .use(metricsPlugin(env));
+  appRef = app;
+  return app;
+}
+
+export type HttpApp = ReturnType<typeof createHttpApp>;
+
+/** Closes SSE clients, detaches from the event stream and stops listening (when it was). Idempotent. */
+export async function stopHttpApp(app: HttpApp): Promise<void> {
+  const env = app.decorator.env;
+  env.feeds.stop();
+  env.broker.close();
+  if (app.server) await app.stop(true);
 }

@@ -1,0 +1,79 @@
+import { describe, expect, test } from "bun:test";
+import { SseBroker } from "../../../src/http/sse-broker.ts";
+
+async function readSome(stream: ReadableStream<Uint8Array>, until: string, timeoutMs = 2000): Promise<string> {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + timeoutMs;
+  while (!text.includes(until) && Date.now() < deadline) {
+    const r = await Promise.race([reader.read(), Bun.sleep(50).then(() => null)]);
+    if (r === null) continue;
+    if (r.done) break;
+    text += dec.decode(r.value);
+  }
+  reader.releaseLock();
+  return text;
+}
+
+describe("SSE broker", () => {
+  test("a published frame reaches every client of the channel, filtered by metadata, with exact framing", async () => {
+    const broker = new SseBroker({ heartbeatMs: 0 });
+    const a = broker.open({ channels: ["dashboard"], preamble: [{ retry: 2000 }] });
+    const b = broker.open({ channels: ["dashboard"], filter: (m) => m?.nodeId === "n2" });
+    const c = broker.open({ channels: ["events"] });
+    expect(broker.publish("dashboard", { id: 5, data: "<tr>1</tr>" }, { nodeId: "n1" })).toBe(2);
+    broker.publish("dashboard", { id: 6, data: "<tr>2</tr>" }, { nodeId: "n2" });
+    expect(await readSome(a.stream, "id: 6")).toBe(": connected\n\nretry: 2000\n\ndata: <tr>1</tr>\nid: 5\n\ndata: <tr>2</tr>\nid: 6\n\n");
+    expect(await readSome(b.stream, "id: 6")).toBe(": connected\n\ndata: <tr>2</tr>\nid: 6\n\n");
+    expect(await readSome(c.stream, "x", 150)).toBe(": connected\n\n");
+    expect(broker.getStats().clients).toBe(3);
+    broker.close();
+    expect(broker.getStats().clients).toBe(0);
+  });
+
+  test("hold/release: frames published during a replay are delivered after it, minus those it covered", async () => {
+    const broker = new SseBroker({ heartbeatMs: 0 });
+    const { stream, client } = broker.open({ channels: ["dashboard"] });
+    client.hold();
+    broker.publish("dashboard", { id: 10, data: "old" });
+    broker.publish("dashboard", { id: 12, data: "new" });
+    client.send({ id: 11, data: "replay" });
+    client.release((_m, id) => Number(id) > 11);
+    expect(await readSome(stream, "id: 12")).toBe(": connected\n\ndata: replay\nid: 11\n\ndata: new\nid: 12\n\n");
+    broker.close();
+  });
+
+  test("a client that does not read is dropped once its queue passes the bound; others keep receiving", async () => {
+    let dropped = 0;
+    const broker = new SseBroker({ heartbeatMs: 0, maxQueuedBytes: 64 * 1024, onDrop: () => dropped++ });
+    const slow = broker.open({ channels: ["c"] });
+    const fast = broker.open({ channels: ["c"] });
+    const reader = fast.stream.getReader();
+    const big = "x".repeat(10_000);
+    let fastBytes = 0;
+    for (let i = 0; i < 40; i++) {
+      broker.publish("c", { id: i, data: big });
+      const r = await reader.read();
+      fastBytes += r.value?.byteLength ?? 0;
+    }
+    expect(dropped).toBe(1);
+    expect(slow.client.closed).toBe(true);
+    expect(fast.client.closed).toBe(false);
+    expect(fastBytes).toBeGreaterThan(30 * 10_000);
+    expect(broker.getStats()).toMatchObject({ clients: 1, dropped: 1 });
+    broker.close();
+  });
+
+  test("closing the request (abort signal) or cancelling the stream detaches the client", async () => {
+    const broker = new SseBroker({ heartbeatMs: 0 });
+    const ac = new AbortController();
+    const a = broker.open({ channels: ["c"], signal: ac.signal });
+    const b = broker.open({ channels: ["c"] });
+    ac.abort();
+    await b.stream.cancel();
+    expect(a.client.closed && b.client.closed).toBe(true);
+    expect(broker.hasListeners("c")).toBe(false);
+    expect(broker.publish("c", { data: "x" })).toBe(0);
+  });
+});

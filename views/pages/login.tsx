@@ -1,0 +1,21 @@
+import { Layout } from "../layout.tsx";
+
+/** The login form. Posted by htmx (the CSRF check wants HX-Request); errors come back as #login-error. */
+export function LoginPage({ next, message }: { next?: string; message?: string }): JSX.Element {
+  return (
+    <Layout title="Log in">
+      <form class="login card" hx-post="/login" hx-target="#login-error" hx-swap="innerHTML" method="post" action="/login">
+        <h1>lteproxy</h1>
+        <label>Username <input name="username" autocomplete="username" required maxlength="64" autofocus /></label>
+        <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="128" /></label>
+        <input type="hidden" name="next" value={next ?? "/"} />
+        <div id="login-error" class="form-error" role="alert">{message ? <span safe>{message}</span> : ""}</div>
+        <button type="submit" class="primary">Log in</button>
+      </form>
+    </Layout>
+  );
+}
+
+export function LoginError({ message }: { message: string }): JSX.Element {
+  return <span safe>{message}</span>;
+}
