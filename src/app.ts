@@ -1,5 +1,7 @@
 /**
  * Wires the system: the ONLY place that picks real or simulated parts. `serve` and `demo` both come here.
+ * Parts: database (+ migrations, node row, heartbeat) → event stream → modem manager (detector, AT, EC25 driver)
+ * → data-plane router (data connection, routing reconciler, proxy supervisor) → HTTP panel/API.
  */
 import { hostname } from "node:os";
 import type { Config } from "./config.ts";
@@ -7,7 +9,16 @@ import { openDatabase, type OpenDatabase } from "./db/open.ts";
 import { migrate } from "./db/migrate.ts";
 import { registerNode, heartbeat } from "./db/queries/nodes.ts";
 import { EventStream } from "./events/event-stream.ts";
+import { DataPlaneRouter } from "./events/data-plane-router.ts";
 import { createHttpApp } from "./http/server.ts";
+import { ModemManager } from "./modem/manager.ts";
+import { serveConsoleRequests } from "./modem/console-requests.ts";
+import { createDataConnectionDriver, QmiDriver, type DataConnectionDriver } from "./net/data-connection/index.ts";
+import { IpCommand } from "./net/ip-command.ts";
+import { RoutingReconciler } from "./net/routing-reconciler.ts";
+import { createChildSupervisor } from "./proxy/supervisor/child.ts";
+import type { ProxySupervisor } from "./proxy/supervisor/types.ts";
+import { run } from "./lib/exec.ts";
 import { childLogger } from "./lib/logger.ts";
 import { VERSION } from "./version.ts";
 
@@ -17,27 +28,142 @@ export interface RunningApp {
   config: Config;
   db: OpenDatabase;
   events: EventStream;
+  manager: ModemManager;
+  router: DataPlaneRouter;
+  supervisor: ProxySupervisor;
   url: string;
-  stop(): Promise<void>;
+  stop(opts?: { stopDataPlane?: boolean }): Promise<void>;
 }
 
-export async function startApp(config: Config): Promise<RunningApp> {
+/** Simulated parts the demo and the lab tests swap in. Production passes nothing. */
+export interface AppParts {
+  /** "loopback": the lab gives each modem a 127.64.x.y address; there is no interface or route to configure. */
+  netMode?: "real" | "loopback";
+  /** argv prefix that runs commands inside the box namespace (lab), e.g. ["ip","netns","exec","ltpx-x-box"]. */
+  nsExec?: string[];
+  /** Modem manager timings (tests speed them up). */
+  manager?: { pollMs?: number; fastPollMs?: number; rescanMs?: number; devRoot?: string };
+  routerTickMs?: number;
+}
+
+function splitCommand(cmd: string): string[] {
+  return cmd.trim().split(/\s+/).filter(Boolean);
+}
+
+function pickDriver(config: Config, parts: AppParts, manager: ModemManager): DataConnectionDriver | undefined {
+  const qmicli = splitCommand(config.net.qmicli);
+  if (parts.netMode === "loopback" && config.net.driver !== "none") {
+    // 127/8 is all local: the lab's address is usable as is, so the interface steps are skipped.
+    const noIp = new IpCommand({ run: async () => ({ code: 0, stdout: "", stderr: "" }) });
+    return new QmiDriver({ qmicli, ip: noIp, dataFormat: "none" });
+  }
+  return createDataConnectionDriver({
+    driver: config.net.driver,
+    qmicli,
+    udhcpc: config.net.udhcpc,
+    netns: config.net.netns || undefined,
+    runtimeDir: config.paths.runtime_dir,
+    sysfsRoot: config.paths.sysfs_root,
+    dataFormat: config.net.qmi_data_format,
+    atFor: (imei) => {
+      try {
+        return manager.channel(imei);
+      } catch {
+        return undefined;
+      }
+    },
+  });
+}
+
+/** The public IP seen through a modem: GET health.check_url bound to the modem's address (lab: the echo server). */
+function publicIpProbe(config: Config, parts: AppParts) {
+  if (!config.health.check_url) return undefined;
+  return async (address: string) => {
+    const started = performance.now();
+    const r = await run([...(parts.nsExec ?? []), "curl", "-sS", "-m", "5", "--interface", address, config.health.check_url], {
+      check: false, timeoutMs: 8000,
+    });
+    const ip = r.stdout.trim();
+    if (r.code !== 0 || !/^[0-9a-f.:]+$/i.test(ip)) return null;
+    return { ip, rttMs: Math.round(performance.now() - started) };
+  };
+}
+
+export async function startApp(config: Config, parts: AppParts = {}): Promise<RunningApp> {
   const db = await openDatabase({ url: config.database.url, dataDir: config.paths.data_dir, max: config.database.max_connections });
   const cleanups: Array<() => Promise<void> | void> = [() => db.close()];
   try {
     const applied = await migrate(db.sql);
     if (applied.length) log.info({ applied }, "migrations applied");
     await registerNode(db.sql, { id: config.node.id, hostname: hostname(), version: VERSION });
+    // The heartbeat doubles as the database health flag the panel uses for its read-only banner.
+    let dbHealthy = true;
     const beat = setInterval(() => {
-      heartbeat(db.sql, config.node.id, { pid: process.pid }).catch((e) => log.warn({ err: e.message }, "heartbeat failed"));
-    }, 10_000);
+      heartbeat(db.sql, config.node.id, { pid: process.pid })
+        .then(() => {
+          dbHealthy = true;
+        })
+        .catch((e) => {
+          dbHealthy = false;
+          log.warn({ err: e.message }, "heartbeat failed");
+        });
+    }, 5_000);
     cleanups.unshift(() => clearInterval(beat));
 
     const events = new EventStream(db.sql);
     await events.start();
     cleanups.unshift(() => events.stop());
 
-    const app = createHttpApp({ sql: db.sql, nodeId: config.node.id });
+    const manager = new ModemManager({
+      sql: db.sql, nodeId: config.node.id, deviceDir: config.paths.device_dir, sysfsRoot: config.paths.sysfs_root,
+      devRoot: parts.manager?.devRoot, pollMs: parts.manager?.pollMs, fastPollMs: parts.manager?.fastPollMs, rescanMs: parts.manager?.rescanMs,
+    });
+
+    const supervisor = createChildSupervisor({
+      runtimeDir: config.paths.runtime_dir,
+      wrapper: parts.nsExec,
+    });
+    const netReal = parts.netMode !== "loopback" && config.net.driver !== "none" && process.getuid?.() === 0;
+    const routing = netReal
+      ? new RoutingReconciler({
+          netns: config.net.netns || undefined,
+          owned: {
+            priorityMin: config.net.rule_priority_min, priorityMax: config.net.rule_priority_max,
+            tableMin: config.proxy.table_min, tableMax: config.proxy.table_max,
+          },
+        })
+      : undefined;
+    const router = new DataPlaneRouter({
+      sql: db.sql, nodeId: config.node.id, events, supervisor, routing,
+      driver: pickDriver(config, parts, manager),
+      setState: async (id, state, reason) => {
+        await manager.setState(id, state as never, reason);
+      },
+      atFor: (imei) => {
+        try {
+          return manager.channel(imei);
+        } catch {
+          return undefined;
+        }
+      },
+      probePublicIp: publicIpProbe(config, parts),
+      pool: { ports: { min: config.proxy.port_min, max: config.proxy.port_max }, tables: { min: config.proxy.table_min, max: config.proxy.table_max } },
+      proxy: { listen: config.proxy.listen, whitelist: config.proxy.whitelist, maxConnections: config.proxy.max_connections },
+      apn: config.net.apn,
+      tickMs: parts.routerTickMs,
+      probePorts: !parts.nsExec,
+    });
+    await router.start();
+    cleanups.unshift(() => router.stop());
+    await manager.start();
+    // `lteproxy at` from another process asks through the event stream while this process owns the ports.
+    const unserveConsole = serveConsoleRequests(manager, (fn) => events.subscribe(fn));
+    cleanups.unshift(async () => {
+      unserveConsole();
+      await manager.stop();
+    });
+
+    const app = createHttpApp({ sql: db.sql, config, nodeId: config.node.id, events, db: { healthy: () => dbHealthy } });
     const tls = config.http.tls_cert && config.http.tls_key
       ? { cert: Bun.file(config.http.tls_cert), key: Bun.file(config.http.tls_key) }
       : undefined;
@@ -50,11 +176,13 @@ export async function startApp(config: Config): Promise<RunningApp> {
     log.info({ url, node: config.node.id }, "control plane listening");
     let stopped = false;
     return {
-      config, db, events, url,
-      async stop() {
+      config, db, events, manager, router, supervisor, url,
+      async stop(opts = {}) {
         if (stopped) return;
         stopped = true;
         for (const c of cleanups) await Promise.resolve(c()).catch((e) => log.warn({ err: String(e) }, "cleanup failed"));
+        // The data plane outlives the control plane (restart, crash) unless asked: demo exit, `lteproxy down`.
+        await supervisor.stop({ stopDataPlane: opts.stopDataPlane }).catch(() => undefined);
       },
     };
   } catch (error) {

@@ -17,6 +17,22 @@ function configFrom(args: ParsedArgs, overrides: Record<string, Record<string, u
   return config;
 }
 
+/** Opens the configured database for a CLI command that only reads/writes rows (the command parses its own flags). */
+async function withDb(argv: string[], fn: (db: { sql: import("./db/client.ts").Sql }, config: Config) => Promise<number>): Promise<number> {
+  const i = argv.findIndex((a) => a === "--config" || a.startsWith("--config="));
+  const file = i === -1 ? undefined : argv[i]!.includes("=") ? argv[i]!.slice(argv[i]!.indexOf("=") + 1) : argv[i + 1];
+  const config = loadConfig({ file });
+  setLogLevel(config.log.level === "info" ? "warn" : config.log.level);
+  if (argv.includes("--help") || argv.includes("-h")) return fn({ sql: undefined as never }, config);
+  const { openDatabase } = await import("./db/open.ts");
+  const db = await openDatabase({ url: config.database.url, dataDir: config.paths.data_dir, max: 3 });
+  try {
+    return await fn(db, config);
+  } finally {
+    await db.close();
+  }
+}
+
 const COMMANDS: Record<string, Command> = {
   serve: {
     summary: "run the control plane (web panel, API, modem management)",
@@ -105,6 +121,63 @@ const COMMANDS: Record<string, Command> = {
       } finally {
         await db?.close();
       }
+    },
+  },
+  modems: {
+    summary: "list this node's modems (slot, IMEI, state, operator, signal, WAN IP, port) from the database",
+    usage: "lteproxy modems [--json] [--config FILE]",
+    async run(argv) {
+      return withDb(argv, async (deps, config) => {
+        const { modemsCommand } = await import("./cli/modems.ts");
+        return modemsCommand(argv, { sql: deps.sql, nodeId: config.node.id });
+      });
+    },
+  },
+  at: {
+    summary: "send one AT command to a modem (through the running control plane when there is one)",
+    usage: "lteproxy at <imei|slot> '<command>' [--config FILE]\n\nOne command, no chaining; the console allow-list applies and every attempt is audited.",
+    async run(argv) {
+      return withDb(argv, async (deps, config) => {
+        const { atCommand } = await import("./cli/modems.ts");
+        return atCommand(argv, { sql: deps.sql, nodeId: config.node.id, deviceDir: config.paths.device_dir });
+      });
+    },
+  },
+  proxies: {
+    summary: "list each modem's proxy port with host, protocols, credentials, state and public IP",
+    usage: "lteproxy proxies [--json] [--host HOST] [--config FILE]\n\nWhat to wire into a tool, per modem. --host overrides the address shown (default proxy.public_host,\nthen this machine's hostname).",
+    async run(argv) {
+      const args = parseArgs(argv, { values: ["config", "host"], booleans: ["json"] });
+      if (args.flags.help) return help("proxies");
+      const config = configFrom(args);
+      const { openDatabase } = await import("./db/open.ts");
+      const { listProxies, formatProxies } = await import("./cli/proxies.ts");
+      const { hostname } = await import("node:os");
+      const db = await openDatabase({ url: config.database.url, dataDir: config.paths.data_dir, max: 2 });
+      try {
+        const host = strFlag(args, "host") ?? (config.proxy.public_host || hostname());
+        const list = await listProxies(db.sql, config.node.id, host);
+        console.log(args.flags.json ? JSON.stringify(list, null, 2) : formatProxies(list));
+        return 0;
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  proxy: {
+    summary: "run the built-in proxy engine (the data plane; one process serves every modem port)",
+    usage: "lteproxy proxy [--config FILE]\n\nServes HTTP and SOCKS5 on every modem port from the JSON config the control plane\nwrites (default $LTEPROXY_RUNTIME_DIR/proxy.json). Keeps serving when the control plane or PostgreSQL is down.",
+    async run(argv) {
+      const { proxyCommand } = await import("./proxy/engine/cli.ts");
+      return proxyCommand(argv);
+    },
+  },
+  sim: {
+    summary: "the lab: simulated EC25 modems (and a virtual network), fault injection (sim ctl), lab qmicli",
+    usage: "lteproxy sim --help",
+    async run(argv) {
+      const { simCommand } = await import("./sim/cli.ts");
+      return simCommand(argv);
     },
   },
   version: {
