@@ -11,8 +11,10 @@ import { registerNode, heartbeat } from "./db/queries/nodes.ts";
 import { EventStream } from "./events/event-stream.ts";
 import { DataPlaneRouter } from "./events/data-plane-router.ts";
 import { createHttpApp } from "./http/server.ts";
+import { ensureAdmin, type EnsureAdminResult } from "./http/auth/ensure-admin.ts";
 import { ModemManager } from "./modem/manager.ts";
 import { serveConsoleRequests } from "./modem/console-requests.ts";
+import { createModemActions } from "./jobs/modem-actions.ts";
 import { createDataConnectionDriver, QmiDriver, type DataConnectionDriver } from "./net/data-connection/index.ts";
 import { IpCommand } from "./net/ip-command.ts";
 import { RoutingReconciler } from "./net/routing-reconciler.ts";
@@ -32,6 +34,8 @@ export interface RunningApp {
   router: DataPlaneRouter;
   supervisor: ProxySupervisor;
   url: string;
+  /** Whether this start created the first admin (and its one-time password when generated). */
+  admin: EnsureAdminResult;
   stop(opts?: { stopDataPlane?: boolean }): Promise<void>;
 }
 
@@ -96,6 +100,7 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     const applied = await migrate(db.sql);
     if (applied.length) log.info({ applied }, "migrations applied");
     await registerNode(db.sql, { id: config.node.id, hostname: hostname(), version: VERSION });
+    const admin = await ensureAdmin(db.sql, config);
     // The heartbeat doubles as the database health flag the panel uses for its read-only banner.
     let dbHealthy = true;
     const beat = setInterval(() => {
@@ -163,7 +168,8 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
       await manager.stop();
     });
 
-    const app = createHttpApp({ sql: db.sql, config, nodeId: config.node.id, events, db: { healthy: () => dbHealthy } });
+    const actions = createModemActions({ sql: db.sql, nodeId: config.node.id, manager });
+    const app = createHttpApp({ sql: db.sql, config, nodeId: config.node.id, events, actions, db: { healthy: () => dbHealthy } });
     const tls = config.http.tls_cert && config.http.tls_key
       ? { cert: Bun.file(config.http.tls_cert), key: Bun.file(config.http.tls_key) }
       : undefined;
@@ -176,7 +182,7 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     log.info({ url, node: config.node.id }, "control plane listening");
     let stopped = false;
     return {
-      config, db, events, manager, router, supervisor, url,
+      config, db, events, manager, router, supervisor, url, admin,
       async stop(opts = {}) {
         if (stopped) return;
         stopped = true;

@@ -13,6 +13,8 @@ import { startSimLab, type SimLab } from "./sim/lab.ts";
 import { createLabNetwork, newLabId, type LabNetwork } from "./sim/net/index.ts";
 import { listProxies, formatProxies } from "./cli/proxies.ts";
 
+export const DEMO_PASSWORD = "lteproxy-demo";
+
 export interface DemoOptions {
   modems: number;
   net: "lab" | "loopback" | "none";
@@ -57,6 +59,8 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
         database: { url: opts.databaseUrl ?? "" },
         paths: { data_dir: dataDir, runtime_dir: runtimeDir, device_dir: lab.info.deviceDir, sysfs_root: lab.info.sysfsRoot },
         node: { id: "demo" },
+        // a known login for the demo's own database (first run creates it); production generates a one-time one
+        auth: { admin_password: process.env.LTEPROXY_ADMIN_PASSWORD || DEMO_PASSWORD },
         net: {
           driver: opts.net === "none" ? "none" : "qmi",
           qmicli: lab.info.qmicli,
@@ -89,6 +93,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const demo = await startDemo(opts);
   const { app, lab, config } = demo;
   console.log(`lteproxy demo: panel at ${app.url}`);
+  console.log(`  login: admin / ${process.env.LTEPROXY_ADMIN_PASSWORD ? "(LTEPROXY_ADMIN_PASSWORD)" : DEMO_PASSWORD}`);
   console.log(`  ${opts.modems} simulated EC25 modems (${opts.net} network); device dir ${lab.info.deviceDir}`);
   console.log(`  data dir ${config.paths.data_dir} (embedded PostgreSQL)`);
   console.log(`  fault injection: lteproxy sim ctl <slot|imei|all> <action>   (control socket ${lab.info.ctlSocket ?? "-"})`);

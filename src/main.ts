@@ -44,7 +44,11 @@ const COMMANDS: Record<string, Command> = {
       const { startApp } = await import("./app.ts");
       const app = await startApp(config);
       console.log(`lteproxy control plane listening on ${app.url}`);
+      const { notifyReady, startWatchdog } = await import("./lib/sd-notify.ts");
+      notifyReady();
+      const stopWatchdog = startWatchdog();
       const sig = await waitForSignal();
+      stopWatchdog();
       console.log(`${sig}: shutting down`);
       await app.stop();
       return 0;

@@ -241,7 +241,8 @@ export class DataPlaneRouter {
       whitelist: this.opts.proxy.whitelist,
       ...(this.opts.proxy.allowLocalTargets ? { allowLocalTargets: true } : {}),
       ports: modems.filter((m) => m.proxy_port !== null).map((m) => {
-        const online = m.state === "online" && m.proxy_enabled && m.wan_ip !== null;
+        // degraded = the AT port is struggling while the data path still works: keep serving
+        const online = (m.state === "online" || m.state === "degraded") && m.proxy_enabled && m.wan_ip !== null;
         return {
           id: m.imei,
           port: m.proxy_port!,
