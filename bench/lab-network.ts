@@ -2,7 +2,7 @@
  * Lab network setup cost at 5 / 30 / 100 modems (root): build time, time for all data calls at once, one reconnect,
  * teardown, and memory (RSS of dnsmasq + echo server; MemAvailable drop for the kernel side: namespaces, veths).
  *   sudo bun bench/lab-network.ts [counts...]
- * Numbers for docs/lab-network.md. Ratios are against the first (smallest) run of the same invocation; a warm-up
+ * Numbers for docs/lab.md (Network). Ratios are against the first (smallest) run of the same invocation; a warm-up
  * lab is built and removed first so the first row does not pay for cold caches. MemAvailable is machine-wide: noisy
  * on a shared machine, read it as an upper bound.
  */

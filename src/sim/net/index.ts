@@ -7,7 +7,7 @@
  *   ...
  *   await net.destroy();                       // or cleanupLabs() after a crash
  *
- * Names and addresses: names.ts and address-plan.ts (documented in docs/lab-network.md).
+ * Names and addresses: names.ts and address-plan.ts (documented in docs/lab.md (Network)).
  */
 import { AppError } from "../../lib/errors.ts";
 import { LoopbackLab } from "./loopback-lab.ts";
