@@ -153,7 +153,11 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
       },
       probePublicIp: publicIpProbe(config, parts),
       pool: { ports: { min: config.proxy.port_min, max: config.proxy.port_max }, tables: { min: config.proxy.table_min, max: config.proxy.table_max } },
-      proxy: { listen: config.proxy.listen, whitelist: config.proxy.whitelist, maxConnections: config.proxy.max_connections },
+      proxy: {
+        listen: config.proxy.listen, whitelist: config.proxy.whitelist, maxConnections: config.proxy.max_connections,
+        // in the loopback lab the "internet" (echo server) is on this machine
+        allowLocalTargets: parts.netMode === "loopback",
+      },
       apn: config.net.apn,
       tickMs: parts.routerTickMs,
       probePorts: !parts.nsExec,

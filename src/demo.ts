@@ -104,6 +104,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       const list = await listProxies(app.db.sql, config.node.id, config.proxy.public_host).catch(() => []);
       if (list.length >= opts.modems && list.every((p) => p.state === "online")) {
         console.log(`\nproxy ports (HTTP and SOCKS5 on each):\n${formatProxies(list)}\n`);
+        const echo = demo.net?.info().echoUrl;
+        const first = list[0]!;
+        if (echo) {
+          const target = demo.net?.info().echoHost && opts.net === "lab" ? `http://${demo.net.info().echoHost}/ip` : `${echo}/ip`;
+          console.log(`try: curl -x ${first.url_http} ${target}    (answers the modem's public IP)\n`);
+        }
         return;
       }
       await Bun.sleep(1000);
