@@ -169,7 +169,8 @@ export class MetricsRegistry {
   private get<T extends Metric>(name: string, type: MetricType, make: () => T): T {
     const existing = this.metrics.get(name);
     if (existing) {
-      if (existing.family().type !== type) throw new Error(`metric ${name} already registered as ${existing.family().type}`);
+      const kind = existing instanceof Counter ? "counter" : existing instanceof Gauge ? "gauge" : "histogram";
+      if (kind !== type) throw new Error(`metric ${name} already registered as ${kind}`);
       return existing as T;
     }
     checkName(name, type);

@@ -162,5 +162,5 @@ export async function stopHttpApp(app: HttpApp): Promise<void> {
   const env = app.decorator.env;
   env.feeds.stop();
   env.broker.close();
-  if (app.server) await app.stop(true);
+  if (app.server) await app.stop(true).catch(() => undefined);
 }

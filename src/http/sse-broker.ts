@@ -1,9 +1,9 @@
 /**
  * Fans server-sent events out to many clients (PocketBase-style broker). Producers publish a pre-rendered frame
- * once per channel; every subscribed client gets the same bytes. Each client has a bounded queue: a client that
- * cannot keep up (its queue passes maxQueuedBytes) is dropped rather than slowing the others or growing memory,
- * and its browser reconnects with Last-Event-ID and gets a replay. Heartbeat comments keep idle connections
- * open through NAT and detect dead peers.
+ * once per channel; every subscribed client gets the same bytes, written straight into its socket buffer (Bun's
+ * direct streams). Each client's unsent backlog is bounded: a client that cannot keep up (backlog past
+ * maxQueuedBytes) is dropped rather than slowing the others or growing memory, and its browser reconnects with
+ * Last-Event-ID and gets a replay. Heartbeat comments keep idle connections open through NAT and detect dead peers.
  */
 import { formatSse, type SseMessage } from "./sse-frames.ts";
 
@@ -20,9 +20,13 @@ export interface SseClient {
   readonly channels: ReadonlySet<string>;
   /** Sends directly to this client (replays). False when the client is gone or was dropped. */
   send(msg: SseMessage | Uint8Array): boolean;
-  /** Holds live frames until release() (while a replay is being computed), then sends those passing `keep`. */
+  /** Holds live frames until release() (while a replay is being computed). */
   hold(): void;
-  release(keep?: (meta: FrameMeta | undefined, id: string | number | undefined) => boolean): void;
+  /**
+   * Sends the held frames newer than `floor` and, from now on, skips live frames with an id at or below it: a
+   * replay covered those, and a late frame of an older batch must not overwrite newer state.
+   */
+  release(floor: number): void;
   close(): void;
   readonly closed: boolean;
 }
@@ -50,10 +54,25 @@ export interface BrokerStats {
   published: number;
 }
 
+/** Bun's direct stream controller: writes go straight to the socket's buffer, no per-chunk queue. */
+interface DirectController {
+  write(data: Uint8Array): number | Promise<number>;
+  flush(): number | Promise<number>;
+  close(): void;
+}
+
 class Client implements SseClient {
   closed = false;
   private held: Array<{ bytes: Uint8Array; meta?: FrameMeta; id?: string | number }> | null = null;
-  controller!: ReadableStreamDefaultController<Uint8Array>;
+  private floor = -Infinity;
+  private controller: DirectController | null = null;
+  /** Bytes written before the response started (no controller yet). */
+  private early: Uint8Array[] = [];
+  /** Bytes written while the socket was not draining (a write or flush returned a promise). */
+  private backlog = 0;
+  private draining: Promise<unknown> | null = null;
+  private finish?: () => void;
+  readonly stream: ReadableStream<Uint8Array>;
 
   constructor(
     readonly id: number,
@@ -61,19 +80,59 @@ class Client implements SseClient {
     readonly filter: OpenOptions["filter"],
     private broker: SseBroker,
     private maxQueuedBytes: number,
+    initial: Uint8Array[],
     private onClose?: () => void,
-  ) {}
+  ) {
+    this.early = initial;
+    this.backlog = initial.reduce((n, b) => n + b.byteLength, 0);
+    // A direct stream (Bun): the server calls pull() once and we write as events come; the returned promise keeps
+    // the response open until close(). Much cheaper per client than a queued ReadableStream.
+    this.stream = new ReadableStream({
+      type: "direct",
+      pull: (controller: DirectController) => {
+        if (this.closed) return;
+        this.controller = controller;
+        const early = this.early;
+        this.early = [];
+        this.backlog = 0;
+        for (const b of early) this.write(b);
+        return new Promise<void>((resolve) => (this.finish = resolve));
+      },
+      cancel: () => this.close(),
+    } as unknown as UnderlyingDefaultSource<Uint8Array>);
+  }
 
-  /** Enqueues bytes; drops the client when its queue is over the bound. */
+  private write(bytes: Uint8Array): void {
+    const c = this.controller!;
+    const w = c.write(bytes);
+    const f = c.flush();
+    if (w instanceof Promise || f instanceof Promise) {
+      this.backlog += bytes.byteLength;
+      const p = (f instanceof Promise ? f : w) as Promise<unknown>;
+      this.draining = p;
+      p.then(
+        () => {
+          if (this.draining === p) this.backlog = 0;
+        },
+        () => this.close(),
+      );
+    }
+  }
+
+  /** Writes bytes; drops the client when its unsent backlog passes the bound. */
   enqueue(bytes: Uint8Array): boolean {
     if (this.closed) return false;
-    const backlog = -(this.controller.desiredSize ?? 0);
-    if (backlog > this.maxQueuedBytes) {
+    if (this.backlog + bytes.byteLength > this.maxQueuedBytes) {
       this.broker.drop(this);
       return false;
     }
+    if (!this.controller) {
+      this.early.push(bytes);
+      this.backlog += bytes.byteLength;
+      return true;
+    }
     try {
-      this.controller.enqueue(bytes);
+      this.write(bytes);
       return true;
     } catch {
       this.close();
@@ -83,6 +142,7 @@ class Client implements SseClient {
 
   deliver(bytes: Uint8Array, meta?: FrameMeta, id?: string | number): void {
     if (this.filter && !this.filter(meta)) return;
+    if (id !== undefined && Number(id) <= this.floor) return;
     if (this.held) this.held.push({ bytes, meta, id });
     else this.enqueue(bytes);
   }
@@ -95,10 +155,11 @@ class Client implements SseClient {
     this.held ??= [];
   }
 
-  release(keep?: (meta: FrameMeta | undefined, id: string | number | undefined) => boolean): void {
+  release(floor: number): void {
     const held = this.held ?? [];
     this.held = null;
-    for (const f of held) if (!keep || keep(f.meta, f.id)) this.enqueue(f.bytes);
+    this.floor = Math.max(this.floor, floor);
+    for (const f of held) if (f.id === undefined || Number(f.id) > this.floor) this.enqueue(f.bytes);
   }
 
   close(): void {
@@ -106,10 +167,11 @@ class Client implements SseClient {
     this.closed = true;
     this.broker.detach(this);
     try {
-      this.controller.close();
+      this.controller?.close();
     } catch {
-      // already closed or cancelled by the peer
+      // already closed by the peer
     }
+    this.finish?.();
     this.onClose?.();
   }
 }
@@ -131,19 +193,9 @@ export class SseBroker {
 
   /** Opens a client; returns the stream to put in the Response. */
   open(opts: OpenOptions): { stream: ReadableStream<Uint8Array>; client: SseClient } {
-    const client = new Client(this.nextId++, new Set(opts.channels), opts.filter, this, this.opts.maxQueuedBytes ?? 1 << 20, opts.onClose);
-    const stream = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          client.controller = controller;
-          // Something must be written at once: Bun sends the response head with the first chunk.
-          controller.enqueue(encoder.encode(": connected\n\n"));
-          for (const m of opts.preamble ?? []) controller.enqueue(encoder.encode(formatSse(m)));
-        },
-        cancel: () => client.close(),
-      },
-      { highWaterMark: 64 * 1024, size: (chunk) => chunk?.byteLength ?? 0 },
-    );
+    // Something must be written at once: Bun sends the response head with the first chunk.
+    const initial = [encoder.encode(": connected\n\n"), ...(opts.preamble ?? []).map((m) => encoder.encode(formatSse(m)))];
+    const client = new Client(this.nextId++, new Set(opts.channels), opts.filter, this, this.opts.maxQueuedBytes ?? 1 << 20, initial, opts.onClose);
     this.clients.add(client);
     for (const ch of opts.channels) {
       let set = this.byChannel.get(ch);
@@ -151,7 +203,7 @@ export class SseBroker {
       set.add(client);
     }
     opts.signal?.addEventListener("abort", () => client.close(), { once: true });
-    return { stream, client };
+    return { stream: client.stream, client };
   }
 
   /** Sends one message to every client of the channel (filtered by meta). The frame is encoded once. */

@@ -85,12 +85,13 @@ export function Plot(p: PlotProps): JSX.Element {
         <rect class="plot-bg" x={String(PAD_L)} y={String(PAD_T)} width={String(W - PAD_L - PAD_R)} height={String(H - PAD_T - PAD_B)} />
         <text class="axis" x={String(PAD_L - 4)} y={String(PAD_T + 8)} text-anchor="end" safe>{String(Math.round(hi))}</text>
         <text class="axis" x={String(PAD_L - 4)} y={String(H - PAD_B)} text-anchor="end" safe>{String(Math.round(lo))}</text>
-        {ticks.map((t) => {
+        {ticks.map((t, i) => {
           const x = PAD_L + ((t - p.from) / Math.max(1, p.to - p.from)) * (W - PAD_L - PAD_R);
+          const anchor = i === 0 ? "start" : i === ticks.length - 1 ? "end" : "middle";
           return (
             <>
               <line class="grid-line" x1={x.toFixed(1)} x2={x.toFixed(1)} y1={String(PAD_T)} y2={String(H - PAD_B)} />
-              <text class="axis" x={x.toFixed(1)} y={String(H - 6)} text-anchor="middle" safe>{hhmm(t)}</text>
+              <text class="axis" x={x.toFixed(1)} y={String(H - 6)} text-anchor={anchor} safe>{hhmm(t)}</text>
             </>
           );
         })}

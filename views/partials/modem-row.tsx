@@ -1,7 +1,6 @@
 import type { DashboardRow } from "../../src/http/queries/modem-rows.ts";
-import { StateBadge } from "../components/state-badge.tsx";
-import { SignalBars } from "../components/signal-bars.tsx";
-import { ago, bandShort, bytes, dash, imeiTail } from "../components/format.ts";
+import { stateGroup } from "../../src/http/queries/modem-rows.ts";
+import { ago, bandShort, bytes, dash, imeiTail, signalBars } from "../components/format.ts";
 
 export interface RowOptions {
   /** SINR in dB from the raw value (the scale is configurable, ec25.md §4.3). */
@@ -12,21 +11,27 @@ export interface RowOptions {
 /**
  * One dashboard row. Its id is stable (`modem-<id>`) so a live update replaces exactly this row. The node column
  * is always rendered (CSS hides it on a single-node table) so live rows always match the page's columns.
+ * Kept small on purpose (column styling lives in app.css, keyed by position): every change of every modem is
+ * sent as this row to every open dashboard.
  */
 export function ModemRow({ m, opts }: { m: DashboardRow; opts: RowOptions }): JSX.Element {
+  const group = stateGroup(m.state);
+  const sinr = opts.sinr(m.sinr_raw);
+  const signal: string = m.rsrp === null ? "–" : `${m.rsrp}${sinr === null ? "" : `/${Math.round(sinr)}`}`;
+  const port: string = m.proxy_port === null ? "–" : `${m.proxy_port}${m.proxy_enabled ? "" : " off"}`;
   return (
-    <tr id={`modem-${m.id}`} class={`row-${m.state}`}>
-      <td class="col-node" safe>{m.node_id}</td>
+    <tr id={`modem-${m.id}`} class={`row-${group}`}>
+      <td safe>{m.node_id}</td>
       <td><a href={`/modems/${m.id}`} safe>{m.slot ?? `#${m.id}`}</a></td>
-      <td class="mono" title={m.imei} safe>{imeiTail(m.imei)}</td>
-      <td><StateBadge state={m.state} reason={m.state_reason} /></td>
+      <td safe>{imeiTail(m.imei)}</td>
+      <td class={`state state-${group}`} title={m.state_reason ?? undefined} safe>{m.state}</td>
       <td safe>{dash(m.operator)}</td>
       <td safe>{[m.rat, bandShort(m.band)].filter(Boolean).join(" ") || "–"}</td>
-      <td><SignalBars rsrp={m.rsrp} sinr={opts.sinr(m.sinr_raw)} /></td>
-      <td class="mono" safe>{dash(m.wan_ip)}</td>
-      <td class="mono" safe>{dash(m.public_ip)}</td>
-      <td class="mono" safe>{m.proxy_port === null ? "–" : `${m.proxy_port}${m.proxy_enabled ? "" : " (off)"}`}</td>
-      <td class="num" safe>{bytes(m.traffic_today)}</td>
+      <td><i class={`bars b${signalBars(m.rsrp)}`}></i><span safe>{signal}</span></td>
+      <td safe>{dash(m.wan_ip)}</td>
+      <td safe>{dash(m.public_ip)}</td>
+      <td safe>{port}</td>
+      <td safe>{bytes(m.traffic_today)}</td>
       <td safe>{ago(m.last_rotation_at, opts.now)}</td>
     </tr>
   );
@@ -35,7 +40,7 @@ export function ModemRow({ m, opts }: { m: DashboardRow; opts: RowOptions }): JS
 export function ModemTableHead(): JSX.Element {
   return (
     <tr>
-      <th class="col-node">Node</th>
+      <th>Node</th>
       <th>Slot</th><th>IMEI</th><th>State</th><th>Operator</th><th>RAT/band</th><th>Signal (RSRP/SINR)</th>
       <th>WAN IP</th><th>Public IP</th><th>Port</th><th>Today</th><th>Last rotation</th>
     </tr>

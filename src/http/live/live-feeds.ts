@@ -16,7 +16,7 @@ import type { SseBroker } from "../sse-broker.ts";
 import type { MetricsRegistry } from "../metrics-registry.ts";
 import { dashboardRows, modemCounters, modemDetail, type DashboardRow } from "../queries/modem-rows.ts";
 import { childLogger } from "../../lib/logger.ts";
-import { renderDashboardMessage, renderEventRowMessage, renderModemMessage, type RenderOptions } from "./render.ts";
+import { renderDashboardMessage, renderEventRowMessage, renderModemMessage, renderRow, type RenderOptions } from "./render.ts";
 
 const log = childLogger("sse");
 
@@ -34,6 +34,8 @@ export class LiveFeeds {
   private scheduled = false;
   private flushing = false;
   private unsubscribe?: () => void;
+  /** Last broadcast row HTML per channel and modem: a row whose HTML did not change is not sent again. */
+  private lastRow = new Map<string, Map<number, string>>();
 
   constructor(
     private ctx: HttpContext,
@@ -96,18 +98,30 @@ export class LiveFeeds {
 
   private async publishDashboard(batch: EventRow[]): Promise<void> {
     const channels = this.broker.channelNames("dashboard");
+    for (const ch of this.lastRow.keys()) if (!channels.includes(ch)) this.lastRow.delete(ch);
     if (!channels.length) return;
     const ids = new Set<number>();
     for (const e of batch) for (const id of modemIdsOf(e)) ids.add(id);
     if (!ids.size) return;
     const maxSeq = batch[batch.length - 1]!.seq;
     const rows = await dashboardRows(this.ctx.sql, { ids: [...ids] });
+    const now = Date.now();
+    const rendered = new Map(rows.map((r) => [r.id, renderRow(r, this.render, now)]));
     for (const ch of channels) {
       const node = ch.startsWith("dashboard@") ? ch.slice("dashboard@".length) : null;
-      const mine = node ? rows.filter((r) => r.node_id === node) : rows;
-      if (!mine.length) continue;
+      let seen = this.lastRow.get(ch);
+      if (!seen) this.lastRow.set(ch, (seen = new Map()));
+      const changed: Array<{ id: number; html: string }> = [];
+      for (const r of rows) {
+        if (node && r.node_id !== node) continue;
+        const html = rendered.get(r.id)!;
+        if (seen.get(r.id) === html) continue;
+        seen.set(r.id, html);
+        changed.push({ id: r.id, html });
+      }
+      if (!changed.length) continue;
       const counters = await modemCounters(this.ctx.sql, node);
-      this.broker.publish(ch, renderDashboardMessage(mine, counters, node, maxSeq, this.render));
+      this.broker.publish(ch, renderDashboardMessage(changed, counters, node, maxSeq));
     }
   }
 

@@ -14,10 +14,14 @@ export interface RenderOptions {
   sinr: (raw: number | null) => number | null;
 }
 
+/** One dashboard row's HTML (rendered once per batch, shared by every client). */
+export function renderRow(m: DashboardRow, o: RenderOptions, now = Date.now()): string {
+  return ModemRow({ m, opts: { sinr: o.sinr, now } }) as string;
+}
+
 /** Changed rows (each replaces its own <tr>) and the counters of the client's scope. */
-export function renderDashboardMessage(rows: DashboardRow[], counters: Counters, node: string | null, seq: number, o: RenderOptions): SseMessage {
-  const now = Date.now();
-  const parts = rows.map((m) => partial(`#modem-${m.id}`, "outerHTML", ModemRow({ m, opts: { sinr: o.sinr, now } }) as string));
+export function renderDashboardMessage(rows: Array<{ id: number; html: string }>, counters: Counters, node: string | null, seq: number): SseMessage {
+  const parts = rows.map((r) => partial(`#modem-${r.id}`, "outerHTML", r.html));
   parts.push(partial("#counters", "outerHTML", CountersBar({ c: counters, node }) as string));
   return { id: seq, data: parts.join("") };
 }

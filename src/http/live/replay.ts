@@ -9,7 +9,7 @@ import { dashboardRows, modemCounters, modemDetail } from "../queries/modem-rows
 import { listEvents } from "../queries/history.ts";
 import type { SseClient, FrameMeta } from "../sse-broker.ts";
 import { modemIdsOf } from "./live-feeds.ts";
-import { renderDashboardMessage, renderEventRowMessage, renderModemMessage, type RenderOptions } from "./render.ts";
+import { renderDashboardMessage, renderEventRowMessage, renderModemMessage, renderRow, type RenderOptions } from "./render.ts";
 
 /** A valid Last-Event-ID (our ids are sequence numbers), else null. */
 export function parseLastEventId(value: string | null): number | null {
@@ -36,7 +36,8 @@ export async function replayDashboard(sql: Sql, client: SseClient, from: number,
   // Too many missed events: resend every row of the scope (cheaper than working out which changed).
   const changed = await dashboardRows(sql, { ids, nodeId: node });
   const counters = await modemCounters(sql, node);
-  client.send(renderDashboardMessage(changed, counters, node, maxSeq, o));
+  const now = Date.now();
+  client.send(renderDashboardMessage(changed.map((r) => ({ id: r.id, html: renderRow(r, o, now) })), counters, node, maxSeq));
   return maxSeq;
 }
 

@@ -27,7 +27,7 @@ function withReplay(client: SseClient, from: number | undefined, replay: (from: 
   if (from === undefined) return;
   client.hold();
   replay(from)
-    .then((covered) => client.release((_meta, id) => id === undefined || Number(id) > covered))
+    .then((covered) => client.release(covered))
     .catch((error) => {
       log.warn({ err: (error as Error).message }, "SSE replay failed");
       client.close();

@@ -54,10 +54,14 @@ export function stateGroup(state: string): "online" | "degraded" | "offline" | "
   return "degraded";
 }
 
+/** Natural order of USB path slots: "1-1.2" before "1-1.10" (numeric segments compared as numbers). */
+const SLOT_ORDER_SQL = "(select array_agg(x::numeric order by ord) from regexp_split_to_table(m.slot, '[^0-9]+') with ordinality as t(x, ord) where x <> '')";
+
 export async function dashboardRows(sql: Sql, f: ModemFilter = {}): Promise<DashboardRow[]> {
   const q = f.q?.trim().slice(0, 64);
   const like = q ? `%${q.replace(/[\\%_]/g, (c) => "\\" + c)}%` : null;
   const states = f.state ? (STATE_GROUPS[f.state] ?? [f.state]) : null;
+  const SLOT_ORDER = sql.unsafe(SLOT_ORDER_SQL);
   return (await sql`
     select m.id, m.node_id, m.slot, m.imei, m.iccid, m.state, m.state_reason, m.state_since, m.operator, m.rat, m.band,
            m.csq, m.rsrp, m.rsrq, m.sinr_raw, m.temperature, m.rtt_ms, host(m.wan_ip) as wan_ip,
@@ -75,7 +79,7 @@ export async function dashboardRows(sql: Sql, f: ModemFilter = {}): Promise<Dash
       and ${like ? sql`(coalesce(m.slot,'') ilike ${like} or m.imei ilike ${like} or coalesce(m.operator,'') ilike ${like}
                         or coalesce(host(m.wan_ip),'') ilike ${like} or coalesce(host(m.public_ip),'') ilike ${like}
                         or coalesce(m.proxy_port::text,'') = ${q ?? ""})` : sql`true`}
-    order by m.node_id, m.slot nulls last, m.imei`) as unknown as DashboardRow[];
+    order by m.node_id, ${SLOT_ORDER} nulls last, m.imei`) as unknown as DashboardRow[];
 }
 
 export interface Counters {

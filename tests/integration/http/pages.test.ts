@@ -50,9 +50,9 @@ describe("dashboard", () => {
     await h.db.sql`update modems set state = 'failed' where id = ${ids[3]}`;
     const { html } = await get("/");
     for (const id of ids) expect(html).toContain(`<tr id="modem-${id}"`);
-    expect(html).toContain('<span class="state state-online">online</span>');
-    expect(html).toContain('<span class="state state-failed">failed</span>');
-    expect(html).toContain('class="bars bars-3"'); // RSRP -91
+    expect(html).toContain('<td class="state state-online">online</td>');
+    expect(html).toContain('<td class="state state-failed">failed</td>');
+    expect(html).toContain('<i class="bars b3"></i><span>-91/12</span>'); // RSRP -91 dBm, SINR 12 dB
     expect(html).toContain("203.0.113.2");
     expect(html).toContain(">3129<");
     expect(html).toMatch(/<b>3<\/b> online/);

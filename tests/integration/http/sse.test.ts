@@ -47,7 +47,7 @@ describe("dashboard stream", () => {
       expect(msg.id).toBe(String(seq));
       expect(partialsIn(msg.data)).toEqual([`#modem-${ids[2]} outerHTML`, "#counters outerHTML"]);
       expect(msg.data).toContain(`<tr id="modem-${ids[2]}"`);
-      expect(msg.data).toContain(">-77<");
+      expect(msg.data).toContain(">-77/");
       expect(msg.data).not.toContain(`id="modem-${ids[1]}"`);
       expect(msg.data).not.toContain("<table");
       // exact wire form: data lines, then the id line, then a blank line
@@ -89,7 +89,7 @@ describe("dashboard stream", () => {
       const replay = await again.message(1);
       expect(replay.id).toBe(String(last));
       expect(partialsIn(replay.data)).toEqual([`#modem-${ids[4]} outerHTML`, `#modem-${ids[5]} outerHTML`, "#counters outerHTML"]);
-      expect(replay.data).toContain(">-83<");
+      expect(replay.data).toContain(">-83/");
       // live updates continue after the replay, not duplicated
       const next = await changeModem(ids[0]!, -70);
       const live = await again.message(2);
@@ -108,7 +108,7 @@ describe("dashboard stream", () => {
     try {
       const msg = await s.message(1);
       expect(msg.id).toBe(String(seq));
-      expect(msg.data).toContain(">-88<");
+      expect(msg.data).toContain(">-88/");
     } finally {
       await s.close();
     }

@@ -39,8 +39,10 @@ describe("SSE broker", () => {
     broker.publish("dashboard", { id: 10, data: "old" });
     broker.publish("dashboard", { id: 12, data: "new" });
     client.send({ id: 11, data: "replay" });
-    client.release((_m, id) => Number(id) > 11);
-    expect(await readSome(stream, "id: 12")).toBe(": connected\n\ndata: replay\nid: 11\n\ndata: new\nid: 12\n\n");
+    client.release(11);
+    broker.publish("dashboard", { id: 9, data: "late frame of an older batch" });
+    broker.publish("dashboard", { id: 13, data: "newer" });
+    expect(await readSome(stream, "id: 13")).toBe(": connected\n\ndata: replay\nid: 11\n\ndata: new\nid: 12\n\ndata: newer\nid: 13\n\n");
     broker.close();
   });
 
@@ -63,6 +65,28 @@ describe("SSE broker", () => {
     expect(fastBytes).toBeGreaterThan(30 * 10_000);
     expect(broker.getStats()).toMatchObject({ clients: 1, dropped: 1 });
     broker.close();
+  });
+
+  test("over a real socket: a peer that stops reading is dropped, its backlog bounded", async () => {
+    let dropped = 0;
+    const broker = new SseBroker({ heartbeatMs: 0, maxQueuedBytes: 256 * 1024, onDrop: () => dropped++ });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 0, fetch: (req) => new Response(broker.open({ channels: ["c"], signal: req.signal }).stream) });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/`);
+      const reader = res.body!.getReader();
+      await reader.read(); // ": connected", then stop reading
+      const chunk = "y".repeat(64 * 1024);
+      for (let i = 0; i < 400 && dropped === 0; i++) {
+        broker.publish("c", { id: i, data: chunk });
+        await Bun.sleep(1);
+      }
+      expect(dropped).toBe(1);
+      expect(broker.getStats().clients).toBe(0);
+      await reader.cancel().catch(() => undefined);
+    } finally {
+      server.stop(true);
+      broker.close();
+    }
   });
 
   test("closing the request (abort signal) or cancelling the stream detaches the client", async () => {
