@@ -13,6 +13,9 @@ have nft || need+=(nftables)
 have chromium || need+=(chromium)
 have zstd || need+=(zstd)
 have systemd-analyze || need+=(systemd)
+have promtool || need+=(prometheus)
+have openssl || need+=(openssl)
+have debootstrap || need+=(debootstrap)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then

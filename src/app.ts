@@ -15,6 +15,8 @@ import { ensureAdmin, type EnsureAdminResult } from "./http/auth/ensure-admin.ts
 import { ModemManager } from "./modem/manager.ts";
 import { serveConsoleRequests } from "./modem/console-requests.ts";
 import { createModemActions } from "./jobs/modem-actions.ts";
+import { atFamilies, proxyFamilies } from "./jobs/metrics-sources.ts";
+import { MetricsRegistry } from "./http/metrics-registry.ts";
 import { createDataConnectionDriver, QmiDriver, type DataConnectionDriver } from "./net/data-connection/index.ts";
 import { IpCommand } from "./net/ip-command.ts";
 import { RoutingReconciler } from "./net/routing-reconciler.ts";
@@ -173,7 +175,10 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     });
 
     const actions = createModemActions({ sql: db.sql, nodeId: config.node.id, manager });
-    const app = createHttpApp({ sql: db.sql, config, nodeId: config.node.id, events, actions, db: { healthy: () => dbHealthy } });
+    const metrics = new MetricsRegistry();
+    metrics.collect(() => atFamilies(manager));
+    metrics.collect(() => proxyFamilies(supervisor));
+    const app = createHttpApp({ sql: db.sql, config, nodeId: config.node.id, events, actions, metrics, db: { healthy: () => dbHealthy } });
     const tls = config.http.tls_cert && config.http.tls_key
       ? { cert: Bun.file(config.http.tls_cert), key: Bun.file(config.http.tls_key) }
       : undefined;

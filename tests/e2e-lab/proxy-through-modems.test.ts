@@ -166,4 +166,20 @@ describe.skipIf(!lab)("proxy through modems (lab)", () => {
     const audited = await demo.app.db.sql`select count(*)::int as n from audit_log where action = 'modem.console'`;
     expect(audited[0]!.n).toBeGreaterThanOrEqual(2);
   }, 60_000);
+
+  test("/metrics carries AT latency by command and per-port proxy traffic from the running data plane; promtool accepts it", async () => {
+    const res = await fetch(new URL("/metrics", demo.app.url));
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/lteproxy_at_command_duration_seconds_bucket\{command="[^"]+",le="\+Inf"\} [1-9]/);
+    const p = proxies[2]!;
+    const sent = text.match(new RegExp(`lteproxy_proxy_sent_bytes_total\\{imei="${p.imei}",port="${p.port}"\\} (\\d+)`));
+    expect(Number(sent?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(text).toContain("lteproxy_dataplane_up 1");
+    if (Bun.which("promtool")) {
+      const check = Bun.spawnSync(["promtool", "check", "metrics"], { stdin: new TextEncoder().encode(text) });
+      expect(check.stderr.toString() + check.stdout.toString()).not.toMatch(/error/i);
+      expect(check.exitCode).toBe(0);
+    }
+  });
 });
