@@ -20,7 +20,8 @@ import { MetricsRegistry } from "./http/metrics-registry.ts";
 import { createDataConnectionDriver, QmiDriver, type DataConnectionDriver } from "./net/data-connection/index.ts";
 import { IpCommand } from "./net/ip-command.ts";
 import { RoutingReconciler } from "./net/routing-reconciler.ts";
-import { createChildSupervisor } from "./proxy/supervisor/child.ts";
+import { createConfiguredSupervisor } from "./proxy/supervisor/from-config.ts";
+import { startIngestJob } from "./proxy/ingest/index.ts";
 import type { ProxySupervisor } from "./proxy/supervisor/types.ts";
 import { run } from "./lib/exec.ts";
 import { childLogger } from "./lib/logger.ts";
@@ -126,8 +127,8 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
       devRoot: parts.manager?.devRoot, pollMs: parts.manager?.pollMs, fastPollMs: parts.manager?.fastPollMs, rescanMs: parts.manager?.rescanMs,
     });
 
-    const supervisor = createChildSupervisor({
-      runtimeDir: config.paths.runtime_dir,
+    const { supervisor, logs } = createConfiguredSupervisor({
+      engine: config.proxy.engine, supervisor: config.proxy.supervisor, runtimeDir: config.paths.runtime_dir, sql: db.sql,
       wrapper: parts.nsExec,
     });
     const netReal = parts.netMode !== "loopback" && config.net.driver !== "none" && process.getuid?.() === 0;
@@ -166,6 +167,9 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     });
     await router.start();
     cleanups.unshift(() => router.stop());
+    // Modem byte counters come from the health sweep (AT+QGDCNT); the ingest fills connection_log only.
+    const ingest = startIngestJob({ sql: db.sql, nodeId: config.node.id, ...logs, stats: () => supervisor.stats(), countBytes: false });
+    cleanups.unshift(() => ingest.stop());
     await manager.start();
     // `lteproxy at` from another process asks through the event stream while this process owns the ports.
     const unserveConsole = serveConsoleRequests(manager, (fn) => events.subscribe(fn));

@@ -8,6 +8,7 @@ import { AppError } from "./lib/errors.ts";
 import { setLogLevel } from "./lib/logger.ts";
 import { versionLine } from "./version.ts";
 import { waitForSignal } from "./lib/signals.ts";
+import { OPS_COMMANDS } from "./cli/ops/index.ts";
 
 type Command = { summary: string; usage: string; run(argv: string[]): Promise<number> };
 
@@ -115,10 +116,12 @@ const COMMANDS: Record<string, Command> = {
         openError = (error as Error).message;
       }
       try {
+        const { extraDoctorChecks } = await import("./cli/ops/doctor-extra.ts");
         const results = [
           ...(await checkDatabase(db?.sql, openError)),
           ...checkTools(config),
           checkDeviceDir(config.paths.device_dir),
+          ...(await extraDoctorChecks(config, db?.sql)),
         ];
         console.log(formatChecks(results));
         return results.some((r) => r.level === "fail") ? 1 : 0;
@@ -168,6 +171,7 @@ const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  ...OPS_COMMANDS,
   proxy: {
     summary: "run the built-in proxy engine (the data plane; one process serves every modem port)",
     usage: "lteproxy proxy [--config FILE]\n\nServes HTTP and SOCKS5 on every modem port from the JSON config the control plane\nwrites (default $LTEPROXY_RUNTIME_DIR/proxy.json). Keeps serving when the control plane or PostgreSQL is down.",
