@@ -2,10 +2,15 @@
  * SSE benchmark: commit-to-receipt latency for 100 dashboard SSE clients while modem changes are committed at
  * 1,000 events/s (each event: a modems row update + its modem_events row, in one transaction per 10 ms batch),
  * and the server-side render time of the dashboard with 100 modems. Targets (issue 7): p99 < 50 ms, render median
- * < 30 ms. Clients, server and writer share this process (and the machine's 2 cores): numbers are upper bounds.
+ * < 30 ms. The server runs in this process, the writer and the clients in their own (sse-writer.ts,
+ * sse-clients.ts); they all share the machine's cores with PostgreSQL, so the numbers are upper bounds. Besides
+ * commit→receipt it prints commit→publish (when the broker was handed the frame) to split server time from
+ * transport and client time, and the CPU the server and the clients used while streaming.
  *
- *   TEST_DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres bun bench/sse.ts [--seconds 5] [--clients 100] [--rate 1000] [--procs 4]
+ *   TEST_DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres bun bench/sse.ts [--seconds 5] [--clients 100] [--rate 1000] [--procs 2]
  */
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { createTestDb } from "../tests/helpers/db.ts";
 import { loadConfig } from "../src/config.ts";
 import { EventStream } from "../src/events/event-stream.ts";
@@ -65,9 +70,17 @@ const dashboard = await timeGet("/", 200);
 // ---- SSE latency -------------------------------------------------------------------------------------------
 // Times are Date.now() (ms) in both processes: the same machine clock.
 const commitAt = new Map<number, number>();
+// Server side: when the broker was handed each dashboard frame (splits server time from transport + client parse).
+const published: number[] = [];
+const broker = app.decorator.env.broker;
+const publish = broker.publish.bind(broker);
+broker.publish = (channel, msg, meta) => {
+  if (channel === "dashboard" && msg.id !== undefined) published.push(Number(msg.id), Date.now());
+  return publish(channel, msg, meta);
+};
 const after = await lastEventSeq(db.sql);
 // Clients run in PROCS child processes (a browser per technician would parse in parallel too).
-const PROCS = Math.min(arg("procs", 4), CLIENTS);
+const PROCS = Math.min(arg("procs", 2), CLIENTS);
 const children = Array.from({ length: PROCS }, (_, p) => {
   const n = Math.floor(CLIENTS / PROCS) + (p < CLIENTS % PROCS ? 1 : 0);
   const proc = Bun.spawn(["bun", `${import.meta.dir}/sse-clients.ts`, `${base}/sse/dashboard?after=${after}`, cookie, String(n)], {
@@ -84,6 +97,17 @@ for (const c of children) {
 }
 await Bun.sleep(500);
 
+/** utime + stime of a child process so far (ms), from /proc. */
+function procCpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+const cpuBefore = process.cpuUsage();
+
 // The writer is another process, as the modem manager is in production.
 const total = RATE * SECONDS;
 const writer = Bun.spawn(["bun", `${import.meta.dir}/sse-writer.ts`, db.url, String(RATE), String(SECONDS), ids.join(",")], { stdout: "pipe", stderr: "inherit" });
@@ -93,7 +117,10 @@ const elapsed = written.elapsed;
 const lastSeq = Math.max(...commitAt.keys());
 await events.waitFor(lastSeq, 10_000).catch(() => undefined);
 await Bun.sleep(1000); // the last batches reach the clients
-const result = { receipts: [] as number[][], dropped: 0 };
+const cpuUsed = process.cpuUsage(cpuBefore);
+const serverCpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
+const clientCpuMs = children.reduce((n, c) => n + procCpuMs(c.proc.pid), 0);
+const result = { receipts: [] as number[][], dropped: 0, bytes: 0 };
 for (const c of children) {
   c.proc.stdin.end();
   for (;;) {
@@ -101,15 +128,25 @@ for (const c of children) {
     if (r.done) break;
     c.text += new TextDecoder().decode(r.value);
   }
-  const part = JSON.parse(c.text.slice(c.text.indexOf("{"))) as { receipts: number[][]; dropped: number };
+  const part = JSON.parse(c.text.slice(c.text.indexOf("{"))) as { receipts: number[][]; dropped: number; bytes: number };
   result.receipts.push(...part.receipts);
   result.dropped += part.dropped;
+  result.bytes += part.bytes;
 }
 const dropped = result.dropped;
 
 const lat: number[] = [];
 let missing = 0;
 const seqs = [...commitAt.keys()].sort((a, b) => a - b);
+const serverLat: number[] = [];
+{
+  let j = 0;
+  for (const seq of seqs) {
+    while (j < published.length && published[j]! < seq) j += 2;
+    if (j < published.length) serverLat.push(Math.max(0, published[j + 1]! - commitAt.get(seq)!));
+  }
+  serverLat.sort((a, b) => a - b);
+}
 for (const r of result.receipts) {
   // a message with id N delivers every event up to N: each event's receipt is the first message covering it
   let j = 0;
@@ -123,6 +160,9 @@ lat.sort((a, b) => a - b);
 
 console.log(`SSE: ${CLIENTS} clients (${PROCS} processes), ${total} events in ${elapsed.toFixed(2)} s (${(total / elapsed).toFixed(0)}/s committed in ${BATCH_MS} ms batches)`);
 console.log(`  commit→receipt  p50 ${fmt(pct(lat, 50))}  p90 ${fmt(pct(lat, 90))}  p99 ${fmt(pct(lat, 99))}  max ${fmt(lat[lat.length - 1] ?? NaN)}   (target p99 < 50 ms)`);
+console.log(`  commit→publish  p50 ${fmt(pct(serverLat, 50))}  p90 ${fmt(pct(serverLat, 90))}  p99 ${fmt(pct(serverLat, 99))}   (server side: event stream + render, before the bytes go out)`);
+console.log(`  CPU while streaming: server process ${serverCpuMs.toFixed(0)} ms, client processes ${clientCpuMs.toFixed(0)} ms; load average ${loadavg()[0]!.toFixed(2)}`);
+console.log(`  received ${(result.bytes / CLIENTS / 1e6).toFixed(2)} MB per client (${(result.bytes / CLIENTS / elapsed / 1e3).toFixed(0)} kB/s)`);
 console.log(`  deliveries ${lat.length}, missing ${missing}, clients dropped ${dropped}, broker ${JSON.stringify(app.decorator.env.broker.getStats())}`);
 console.log(`Dashboard render (GET /, ${MODEMS} modems, in-process): median ${fmt(pct(dashboard, 50))}  p90 ${fmt(pct(dashboard, 90))}   (target median < 30 ms)`);
 console.log(`  baseline GET /api/v1/me median ${fmt(pct(baseline, 50))}; dashboard/baseline ratio ${(pct(dashboard, 50) / pct(baseline, 50)).toFixed(1)}x`);

@@ -172,6 +172,24 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   ...OPS_COMMANDS,
+  cert: {
+    summary: "make a self-signed TLS certificate for the panel (this box's names and addresses)",
+    usage: "lteproxy cert [--out DIR] [--names a,b] [--ips x,y] [--days N] [--force] [--config FILE]",
+    async run(argv) {
+      const { certCommand, CERT_ARGS } = await import("./cli/cert.ts");
+      return certCommand(argv, configFrom(parseArgs(argv, CERT_ARGS)));
+    },
+  },
+  jwt: {
+    summary: "rotate or list the panel's session signing keys",
+    usage: "lteproxy jwt rotate|list [--json] [--config FILE]",
+    async run(argv) {
+      return withDb(argv, async (deps) => {
+        const { jwtCommand } = await import("./cli/jwt.ts");
+        return jwtCommand(argv, deps.sql);
+      });
+    },
+  },
   proxy: {
     summary: "run the built-in proxy engine (the data plane; one process serves every modem port)",
     usage: "lteproxy proxy [--config FILE]\n\nServes HTTP and SOCKS5 on every modem port from the JSON config the control plane\nwrites (default $LTEPROXY_RUNTIME_DIR/proxy.json). Keeps serving when the control plane or PostgreSQL is down.",

@@ -53,7 +53,10 @@ export interface JobStatus {
  */
 export interface ModemActions {
   request(modemId: number, action: ModemAction, actor: Actor, opts?: ActionOptions): Promise<{ jobId: string }>;
-  /** One AT command on the modem's console (allow-list enforced by the modem layer). */
+  /**
+   * One AT command on the modem's console. The modem layer enforces the allow-list and writes the one audit row
+   * of every attempt (`modem.console`, run or refused); the HTTP layer audits only what it refuses before this.
+   */
   at(modemId: number, command: string, actor: Actor): Promise<AtResult>;
   /** Optional: job status beyond what rotations/modem_events tell. */
   job?(jobId: string): Promise<JobStatus | null>;

@@ -72,7 +72,7 @@ export function guardPlugin(env: HttpEnv) {
       if (access === "metrics") return checkMetricsAccess(env, request, state.ip);
       if (access === "public") {
         if (unsafe && !bearer && meta["x-csrf"] !== false) {
-          const problem = csrfProblem(request);
+          const problem = csrfProblem(request, { htmx: meta["x-csrf"] !== "origin" });
           if (problem) {
             await env.security.record("csrf_rejected", { ip: state.ip, details: { path: route, problem } });
             throw new HttpError(403, "CSRF_REJECTED", "cross-site request refused");

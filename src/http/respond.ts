@@ -12,8 +12,9 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy": CSP,
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
-  // Rotation-link tokens and filters live in URLs: never leak them to other sites.
-  "referrer-policy": "no-referrer",
+  // Rotation-link tokens and filters live in URLs: never leak them to other sites. (Not no-referrer: under it a
+  // plain form post sends `Origin: null`, and the login form must work without JavaScript.)
+  "referrer-policy": "same-origin",
   "cross-origin-opener-policy": "same-origin",
   "cross-origin-resource-policy": "same-origin",
   "permissions-policy": "camera=(), microphone=(), geolocation=(), usb=(), serial=()",

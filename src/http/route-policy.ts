@@ -7,8 +7,11 @@ import type { Access } from "./auth/roles.ts";
 
 export interface RouteMeta {
   "x-role": Access;
-  /** false: exempt from the CSRF check (the secure rotation link, whose URL token is the credential). */
-  "x-csrf"?: boolean;
+  /**
+   * false: exempt from the CSRF check (the secure rotation link, whose URL token is the credential).
+   * "origin": same-origin check only, no HX-Request needed (the login form, which works without JavaScript).
+   */
+  "x-csrf"?: boolean | "origin";
   summary?: string;
   tags?: string[];
   requestBody?: unknown;

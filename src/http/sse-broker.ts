@@ -1,13 +1,25 @@
 /**
  * Fans server-sent events out to many clients (PocketBase-style broker). Producers publish a pre-rendered frame
  * once per channel; every subscribed client gets the same bytes, written straight into its socket buffer (Bun's
- * direct streams). Each client's unsent backlog is bounded: a client that cannot keep up (backlog past
+ * direct streams). Frames for one client within one event-loop turn (a drain of the event stream publishes one
+ * frame per event to the events page; a batch can touch several channels) are coalesced into one write and one
+ * flush, so a burst costs one syscall per client instead of one per frame. Each client's unsent backlog is bounded: a client that cannot keep up (backlog past
  * maxQueuedBytes) is dropped rather than slowing the others or growing memory, and its browser reconnects with
  * Last-Event-ID and gets a replay. Heartbeat comments keep idle connections open through NAT and detect dead peers.
  */
 import { formatSse, type SseMessage } from "./sse-frames.ts";
 
 const encoder = new TextEncoder();
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
 
 export interface FrameMeta {
   nodeId?: string | null;
@@ -52,6 +64,8 @@ export interface BrokerStats {
   clients: number;
   dropped: number;
   published: number;
+  /** Socket writes (one per client per event-loop turn with frames, however many frames it had). */
+  writes: number;
 }
 
 /** Bun's direct stream controller: writes go straight to the socket's buffer, no per-chunk queue. */
@@ -70,6 +84,9 @@ class Client implements SseClient {
   private early: Uint8Array[] = [];
   /** Bytes written while the socket was not draining (a write or flush returned a promise). */
   private backlog = 0;
+  /** Frames of this event-loop turn, written together by the broker's next coalesced flush. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private draining: Promise<unknown> | null = null;
   private finish?: () => void;
   readonly stream: ReadableStream<Uint8Array>;
@@ -95,7 +112,7 @@ class Client implements SseClient {
         const early = this.early;
         this.early = [];
         this.backlog = 0;
-        for (const b of early) this.write(b);
+        if (early.length) this.write(early.length === 1 ? early[0]! : concat(early, early.reduce((n, b) => n + b.byteLength, 0)));
         return new Promise<void>((resolve) => (this.finish = resolve));
       },
       cancel: () => this.close(),
@@ -104,6 +121,7 @@ class Client implements SseClient {
 
   private write(bytes: Uint8Array): void {
     const c = this.controller!;
+    this.broker.countWrite();
     const w = c.write(bytes);
     const f = c.flush();
     if (w instanceof Promise || f instanceof Promise) {
@@ -119,10 +137,10 @@ class Client implements SseClient {
     }
   }
 
-  /** Writes bytes; drops the client when its unsent backlog passes the bound. */
+  /** Queues bytes for this turn's coalesced write; drops the client when its unsent backlog passes the bound. */
   enqueue(bytes: Uint8Array): boolean {
     if (this.closed) return false;
-    if (this.backlog + bytes.byteLength > this.maxQueuedBytes) {
+    if (this.backlog + this.pendingBytes + bytes.byteLength > this.maxQueuedBytes) {
       this.broker.drop(this);
       return false;
     }
@@ -131,12 +149,23 @@ class Client implements SseClient {
       this.backlog += bytes.byteLength;
       return true;
     }
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.byteLength;
+    if (this.pending.length === 1) this.broker.markPending(this);
+    return true;
+  }
+
+  /** Writes what this turn queued: one write and one flush. */
+  writePending(): void {
+    if (this.closed || !this.pending.length) return;
+    const parts = this.pending;
+    const data = parts.length === 1 ? parts[0]! : concat(parts, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
     try {
-      this.write(bytes);
-      return true;
+      this.write(data);
     } catch {
       this.close();
-      return false;
     }
   }
 
@@ -165,6 +194,8 @@ class Client implements SseClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.pending = [];
+    this.pendingBytes = 0;
     this.broker.detach(this);
     try {
       this.controller?.close();
@@ -181,7 +212,9 @@ export class SseBroker {
   private byChannel = new Map<string, Set<Client>>();
   private nextId = 1;
   private heartbeat?: ReturnType<typeof setInterval>;
-  private stats = { dropped: 0, published: 0 };
+  private stats = { dropped: 0, published: 0, writes: 0 };
+  private pendingClients = new Set<Client>();
+  private writeScheduled = false;
 
   constructor(private opts: BrokerOptions = {}) {
     const every = opts.heartbeatMs ?? 15_000;
@@ -238,6 +271,25 @@ export class SseBroker {
       }
     }
     return n;
+  }
+
+  /** A client has frames queued this turn: write them all (every client) once the turn's publishing is done. */
+  markPending(client: Client): void {
+    this.pendingClients.add(client);
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    setImmediate(() => this.writePending());
+  }
+
+  private writePending(): void {
+    this.writeScheduled = false;
+    const clients = this.pendingClients;
+    this.pendingClients = new Set();
+    for (const c of clients) c.writePending();
+  }
+
+  countWrite(): void {
+    this.stats.writes++;
   }
 
   drop(client: SseClient): void {

@@ -1,6 +1,9 @@
 import { Layout } from "../layout.tsx";
 
-/** The login form. Posted by htmx (the CSRF check wants HX-Request); errors come back as #login-error. */
+/**
+ * The login form. With JavaScript htmx posts it and the error comes back into #login-error; without, it is a plain
+ * form post (login is checked for same origin only) answered by a redirect or this page with the message.
+ */
 export function LoginPage({ next, message }: { next?: string; message?: string }): JSX.Element {
   return (
     <Layout title="Log in">

@@ -111,3 +111,17 @@ export async function countActiveAlerts(sql: Sql): Promise<Array<{ node_id: stri
     select node_id, severity, (acknowledged_at is not null) as acknowledged, count(*)::int as n
     from alerts where resolved_at is null group by 1, 2, 3`) as unknown as Array<{ node_id: string; severity: AlertSeverity; acknowledged: boolean; n: number }>;
 }
+
+/** Unresolved alerts of one node by dedup key: what health compares the alerts it wants with (src/health). */
+export async function openAlertsOfNode(sql: Sql, nodeId: string): Promise<Map<string, AlertRow>> {
+  const rows = (await sql`select * from alerts where node_id = ${nodeId} and resolved_at is null`) as unknown as AlertRow[];
+  return new Map(rows.map((r) => [r.dedup_key, r]));
+}
+
+/** Like resolveAlertByKey, but returns the resolved row (null when none was open), for webhook delivery. */
+export async function resolveAlertByKeyReturning(sql: Sql, nodeId: string, dedupKey: string): Promise<AlertRow | null> {
+  const rows = await sql`
+    update alerts set resolved_at = now() where node_id = ${nodeId} and dedup_key = ${dedupKey} and resolved_at is null
+    returning *`;
+  return (rows[0] as unknown as AlertRow) ?? null;
+}

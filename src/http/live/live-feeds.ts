@@ -2,21 +2,28 @@
  * Turns the event stream into SSE messages. One subscription to EventStream; per batch of events (one drain of
  * the stream, coalesced on the next tick) the affected modem rows are read once and rendered once, then fanned out
  * by the broker:
- *   dashboard         changed rows + fleet counters           (clients without node filter)
- *   dashboard@<node>  changed rows of that node + its counters
+ *   dashboard         changed rows + fleet counters when they changed   (clients without node filter)
+ *   dashboard@<node>  changed rows of that node + its counters when they changed
  *   modem:<id>        status panels, timeline entries, job progress of one modem
  *   events            every event as a row of the events page (clients filter by kind/node/modem)
  * Each message's `id:` is the highest sequence it covers, so a reconnecting browser's Last-Event-ID replays exactly
- * what it missed (replay.ts). Only channels with listeners are rendered. When a batch cannot be rendered (the DB
- * is briefly away) its clients are closed, and their reconnect replays it: nothing is silently skipped.
+ * what it missed (replay.ts). Fleet counters are re-read only when a batch moved some modem's state (every state
+ * change comes with an event naming its modem, and the batch's rows show the state): a burst of signal updates
+ * costs one query per batch, not two, and its messages carry the rows only. Only channels with listeners are
+ * rendered. When a batch cannot be rendered (the DB is briefly away) its clients are closed, and their reconnect
+ * replays it: nothing is silently skipped.
  */
 import type { EventRow } from "../../db/queries/events.ts";
 import type { HttpContext } from "../context.ts";
 import type { SseBroker } from "../sse-broker.ts";
 import type { MetricsRegistry } from "../metrics-registry.ts";
-import { dashboardRows, modemCounters, modemDetail, type DashboardRow } from "../queries/modem-rows.ts";
+import { dashboardRows, modemCounters, modemDetail, type Counters, type DashboardRow } from "../queries/modem-rows.ts";
 import { childLogger } from "../../lib/logger.ts";
-import { renderDashboardMessage, renderEventRowMessage, renderModemMessage, renderRow, type RenderOptions } from "./render.ts";
+import { renderDashboardMessage, renderEventRowMessage, renderModemMessage, renderRowParts, rowUpdate, type RenderOptions, type RowUpdate } from "./render.ts";
+import type { RowParts } from "../../../views/partials/modem-row.tsx";
+
+/** Counters are re-read at least this often while rows flow, a bound on any drift the state tracking could miss. */
+const COUNTERS_MAX_AGE_MS = 5_000;
 
 const log = childLogger("sse");
 
@@ -34,8 +41,17 @@ export class LiveFeeds {
   private scheduled = false;
   private flushing = false;
   private unsubscribe?: () => void;
-  /** Last broadcast row HTML per channel and modem: a row whose HTML did not change is not sent again. */
-  private lastRow = new Map<string, Map<number, string>>();
+  /**
+   * Last broadcast row per channel and modem: a row that did not change is not sent again, and one that changed
+   * in a few cells is sent as those cells.
+   */
+  private lastRow = new Map<string, Map<number, RowParts>>();
+  /** State and node of every modem the live rows have shown, to tell when counters can have changed. */
+  private knownState = new Map<number, string>();
+  /** Counters per scope ("" = fleet, else a node id) as last read, and when. */
+  private counters = new Map<string, { c: Counters; at: number }>();
+  /** Counters as last sent on each channel (JSON). */
+  private sentCounters = new Map<string, string>();
 
   constructor(
     private ctx: HttpContext,
@@ -99,30 +115,76 @@ export class LiveFeeds {
   private async publishDashboard(batch: EventRow[]): Promise<void> {
     const channels = this.broker.channelNames("dashboard");
     for (const ch of this.lastRow.keys()) if (!channels.includes(ch)) this.lastRow.delete(ch);
-    if (!channels.length) return;
+    for (const ch of this.sentCounters.keys()) if (!channels.includes(ch)) this.sentCounters.delete(ch);
+    if (!channels.length) {
+      // nobody watches: states and counters go stale, so forget them
+      this.knownState.clear();
+      this.counters.clear();
+      return;
+    }
     const ids = new Set<number>();
     for (const e of batch) for (const id of modemIdsOf(e)) ids.add(id);
     if (!ids.size) return;
     const maxSeq = batch[batch.length - 1]!.seq;
-    const rows = await dashboardRows(this.ctx.sql, { ids: [...ids] });
+    const rows = await dashboardRows(this.ctx.sql, { ids: [...ids], ordered: false });
+    const moved = this.statesMoved(ids, rows);
+    if (moved) this.counters.clear();
     const now = Date.now();
-    const rendered = new Map(rows.map((r) => [r.id, renderRow(r, this.render, now)]));
+    const rendered = new Map(rows.map((r) => [r.id, renderRowParts(r, this.render, now)]));
     for (const ch of channels) {
       const node = ch.startsWith("dashboard@") ? ch.slice("dashboard@".length) : null;
       let seen = this.lastRow.get(ch);
       if (!seen) this.lastRow.set(ch, (seen = new Map()));
-      const changed: Array<{ id: number; html: string }> = [];
+      const changed: RowUpdate[] = [];
       for (const r of rows) {
         if (node && r.node_id !== node) continue;
-        const html = rendered.get(r.id)!;
-        if (seen.get(r.id) === html) continue;
-        seen.set(r.id, html);
-        changed.push({ id: r.id, html });
+        const parts = rendered.get(r.id)!;
+        const update = rowUpdate(r.id, seen.get(r.id), parts);
+        if (!update) continue;
+        seen.set(r.id, parts);
+        changed.push(...update);
       }
-      if (!changed.length) continue;
-      const counters = await modemCounters(this.ctx.sql, node);
-      this.broker.publish(ch, renderDashboardMessage(changed, counters, node, maxSeq));
+      if (!changed.length && !moved) continue;
+      const counters = await this.countersFor(node, now);
+      const json = JSON.stringify(counters);
+      // Sent when they differ from what this channel last got, and with a channel's first rows. A channel that has
+      // had nothing yet and gets no rows now shows the counters of its page or replay, which are current.
+      const last = this.sentCounters.get(ch);
+      const send = last !== json && (last !== undefined || changed.length > 0);
+      this.sentCounters.set(ch, json);
+      if (!changed.length && !send) continue;
+      this.broker.publish(ch, renderDashboardMessage(changed, send ? counters : null, node, maxSeq));
     }
+  }
+
+  /** Records the batch's states; true when one is new, changed, or its row is gone. */
+  private statesMoved(ids: Set<number>, rows: DashboardRow[]): boolean {
+    let moved = false;
+    const present = new Set<number>();
+    for (const r of rows) {
+      present.add(r.id);
+      const key = `${r.node_id}\u0000${r.state}`;
+      if (this.knownState.get(r.id) !== key) {
+        this.knownState.set(r.id, key);
+        moved = true;
+      }
+    }
+    for (const id of ids) {
+      if (present.has(id)) continue;
+      // deleted (or never existed): counters re-read only if it was counted
+      if (this.knownState.delete(id)) moved = true;
+    }
+    return moved;
+  }
+
+  /** The scope's counters: cached until a state moves or they are COUNTERS_MAX_AGE_MS old. */
+  private async countersFor(node: string | null, now: number): Promise<Counters> {
+    const key = node ?? "";
+    const cached = this.counters.get(key);
+    if (cached && now - cached.at < COUNTERS_MAX_AGE_MS) return cached.c;
+    const c = await modemCounters(this.ctx.sql, node);
+    this.counters.set(key, { c, at: now });
+    return c;
   }
 
   private async publishModems(batch: EventRow[]): Promise<void> {

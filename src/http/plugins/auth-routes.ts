@@ -6,7 +6,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { HttpEnv } from "../env.ts";
 import { access } from "../route-policy.ts";
-import { html } from "../respond.ts";
+import { html, isHtmx } from "../respond.ts";
 import { stateOf, principalOf } from "../request-state.ts";
 import { checkInput } from "../validation.ts";
 import { burnVerification, hashPassword, PASSWORD_MAX, PASSWORD_MIN, verifyPassword } from "../auth/passwords.ts";
@@ -41,7 +41,14 @@ export function safeNext(next: unknown): string {
 
 export function authRoutesPlugin(env: HttpEnv) {
   const { ctx, security } = env;
-  const fail = (message: string, status: number) => html(LoginError({ message }), status);
+  /**
+   * htmx swaps the message into #login-error; a plain form post (no JavaScript) gets the whole page again, with
+   * the message and the `next` it came with.
+   */
+  const failFor = (request: Request, body: unknown) => (message: string, status: number) =>
+    isHtmx(request)
+      ? html(LoginError({ message }), status)
+      : html(LoginPage({ message, next: safeNext((body as Record<string, unknown> | null)?.next) }), status);
 
   return new Elysia({ name: "auth-routes" })
     .get("/login", async ({ request, query }) => {
@@ -52,6 +59,7 @@ export function authRoutesPlugin(env: HttpEnv) {
     }, access("public", "Login page"))
     .post("/login", async ({ request, body }) => {
       const ip = stateOf(request).ip;
+      const fail = failFor(request, body);
       const parsed = checkInput(LoginBody, body);
       if (!parsed.ok) return fail(LOGIN_FAILED, 401);
       const { username, password } = parsed.value;
@@ -84,8 +92,9 @@ export function authRoutesPlugin(env: HttpEnv) {
       await writeAudit(ctx.sql, { nodeId: ctx.nodeId, userId: user.id, actor: user.username, action: "auth.login", ip });
       const cookie = await env.sessions.issue(user.id, user.session_epoch, isHttps(request));
       const target = user.must_change_password ? "/account" : safeNext((body as Record<string, unknown>)?.next);
+      if (!isHtmx(request)) return new Response(null, { status: 303, headers: { "set-cookie": cookie, location: target } });
       return new Response(null, { status: 204, headers: { "set-cookie": cookie, "hx-redirect": target } });
-    }, access("public", "Log in (form post by htmx)"))
+    }, access("public", "Log in (htmx, or a plain same-origin form post without JavaScript)", { "x-csrf": "origin" }))
     .post("/logout", async ({ request }) => {
       const p = principalOf(request);
       // Ends every session of this user: a stolen copy of the cookie dies with the logout.

@@ -39,6 +39,8 @@ export interface ModemFilter {
   q?: string;
   /** A state, or a group: "online" | "degraded" | "offline" | "failed" (see stateGroup). */
   state?: string;
+  /** Table order (node, natural slot order; default) or, for live updates that go by row id, plain id order. */
+  ordered?: boolean;
 }
 
 /** Dashboard counters group the fine-grained states into four words a technician scans for. */
@@ -79,7 +81,7 @@ export async function dashboardRows(sql: Sql, f: ModemFilter = {}): Promise<Dash
       and ${like ? sql`(coalesce(m.slot,'') ilike ${like} or m.imei ilike ${like} or coalesce(m.operator,'') ilike ${like}
                         or coalesce(host(m.wan_ip),'') ilike ${like} or coalesce(host(m.public_ip),'') ilike ${like}
                         or coalesce(m.proxy_port::text,'') = ${q ?? ""})` : sql`true`}
-    order by m.node_id, ${SLOT_ORDER} nulls last, m.imei`) as unknown as DashboardRow[];
+    ${f.ordered === false ? sql`order by m.id` : sql`order by m.node_id, ${SLOT_ORDER} nulls last, m.imei`}`) as unknown as DashboardRow[];
 }
 
 export interface Counters {

@@ -57,18 +57,21 @@ export function atCommandProblem(command: string): string | null {
   return null;
 }
 
+/**
+ * One console command. The control plane audits every command it is handed, run or refused by its allow-list
+ * (`modem.console`, console-run.ts), so this layer writes a row only for what it refuses itself: those never reach
+ * the modem layer, and one attempt must be one audit row.
+ */
 export async function runAt(env: HttpEnv, actor: Actor, modemId: number, command: string): Promise<AtResult> {
   const m = await loadModem(env, modemId);
   const problem = atCommandProblem(command);
   if (problem) {
-    await audit(env, actor, "modem.at", `modem:${m.id}`, "rejected", { command: command.slice(0, 300), problem });
+    await audit(env, actor, "modem.console", m.imei, "refused", { command: command.slice(0, 1024), code: "AT_REJECTED", problem });
     throw new HttpError(422, "AT_REJECTED", `command refused: ${problem}`, { command: problem });
   }
   const actions = env.ctx.actions;
-  return audited(env, actor, "modem.at", `modem:${m.id}`, { command }, async () => {
-    if (!actions) throw notAvailable("the AT console");
-    return actions.at(m.id, command, actor);
-  }, (r) => ({ final: r.final, ok: r.ok }));
+  if (!actions) throw notAvailable("the AT console");
+  return actions.at(m.id, command, actor);
 }
 
 export async function sendSms(env: HttpEnv, actor: Actor, modemId: number, to: string, text: string): Promise<{ ok: boolean; jobId?: string; error?: string }> {

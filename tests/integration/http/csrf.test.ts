@@ -54,6 +54,55 @@ describe("CSRF", () => {
   });
 });
 
+describe("login without JavaScript", () => {
+  const form = (extra: Record<string, string> = {}) =>
+    new URLSearchParams({ username: "viewer", password: PASSWORDS.viewer, ...extra }).toString();
+  const plain = { "content-type": "application/x-www-form-urlencoded", accept: "text/html" };
+
+  test("a plain same-origin form post logs in with a 303 to `next`, and the cookie works", async () => {
+    const r = await raw("POST", "/login", { ...plain, origin: ORIGIN }, form({ next: "/events" }));
+    expect(r.status).toBe(303);
+    expect(r.headers.get("location")).toBe("/events");
+    const cookie = r.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/^lteproxy_session=.+HttpOnly; SameSite=Strict/);
+    const page = await raw("GET", "/events", { cookie: cookie.split(";")[0]!, accept: "text/html" });
+    expect(page.status).toBe(200);
+    // Sec-Fetch-Site alone (a browser that omits Origin) is enough too; an off-site `next` is ignored
+    const viaFetchMeta = await raw("POST", "/login", { ...plain, "sec-fetch-site": "same-origin" }, form({ next: "//evil.example/" }));
+    expect(viaFetchMeta.status).toBe(303);
+    expect(viaFetchMeta.headers.get("location")).toBe("/");
+  });
+
+  test("a wrong password re-renders the whole login page with the generic message", async () => {
+    const r = await raw("POST", "/login", { ...plain, origin: ORIGIN }, form({ password: "wrong-password", next: "/alerts" }));
+    expect(r.status).toBe(401);
+    expect(r.headers.get("set-cookie")).toBeNull();
+    const html = await r.text();
+    expect(html.toLowerCase()).toStartWith("<!doctype html>");
+    expect(html).toContain('action="/login"');
+    expect(html).toContain("Invalid username or password.");
+    expect(html).toContain('value="/alerts"');
+  });
+
+  test("cross-site or origin-less plain posts are still refused (login CSRF) and recorded", async () => {
+    const before = Number((await h.db.sql`select count(*)::int as n from security_events where kind = 'csrf_rejected'`)[0]!.n);
+    const attempts: Array<Record<string, string>> = [{ origin: "http://evil.example" }, { "sec-fetch-site": "cross-site" }, {}];
+    for (const headers of attempts) {
+      const r = await raw("POST", "/login", { ...plain, ...headers }, form());
+      expect(r.status).toBe(403);
+      expect(r.headers.get("set-cookie")).toBeNull();
+    }
+    const after = Number((await h.db.sql`select count(*)::int as n from security_events where kind = 'csrf_rejected'`)[0]!.n);
+    expect(after - before).toBe(3);
+  });
+
+  test("once logged in, state changes still need HX-Request: a plain form post to logout is refused", async () => {
+    const r = await raw("POST", "/logout", { ...plain, origin: ORIGIN, cookie: h.cookies.viewer }, "");
+    expect(r.status).toBe(403);
+    expect(r.headers.get("set-cookie")).toBeNull();
+  });
+});
+
 describe("CORS", () => {
   test("off by default: no Access-Control headers for unknown origins", async () => {
     const pre = await raw("OPTIONS", "/api/v1/modems", { origin: "http://evil.example", "access-control-request-method": "GET" });

@@ -101,8 +101,9 @@ describe("modem page", () => {
     const bad = await post(`/modems/${ids[1]}/at`, { command: "AT+CFUN=1,1;+CFUN=0" });
     expect(bad.status).toBe(422);
     expect(await bad.text()).toContain("AT_REJECTED");
-    const audit = await h.db.sql`select result from audit_log where action = 'modem.at' and target = ${`modem:${ids[1]}`} order by id`;
-    expect(audit.map((a) => a.result)).toEqual(["ok", "rejected"]);
+    const imei = (await h.db.sql`select imei from modems where id = ${ids[1]}`)[0]!.imei;
+    const audit = await h.db.sql`select action, result from audit_log where action in ('modem.at', 'modem.console') and target = ${imei} order by id`;
+    expect(audit.map((a) => `${a.action} ${a.result}`)).toEqual(["modem.console refused"]);
   });
 
   test("rotation link: regenerate shows the URL once with a copy button", async () => {

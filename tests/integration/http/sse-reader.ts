@@ -5,6 +5,8 @@ export class SseReader {
   text = "";
   private reader: ReadableStreamDefaultReader<Uint8Array>;
   private dec = new TextDecoder();
+  /** A read still outstanding from an earlier poll: reused, so a chunk it brings is never dropped. */
+  private inflight: ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]> | null = null;
 
   constructor(res: Response) {
     this.reader = res.body!.getReader();
@@ -21,8 +23,10 @@ export class SseReader {
     while (!pred(this.text)) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`SSE: condition not met within ${timeoutMs} ms; got:\n${this.text.slice(-2000)}`);
-      const r = await Promise.race([this.reader.read(), Bun.sleep(Math.min(left, 100)).then(() => null)]);
+      this.inflight ??= this.reader.read();
+      const r = await Promise.race([this.inflight, Bun.sleep(Math.min(left, 100)).then(() => null)]);
       if (r === null) continue;
+      this.inflight = null;
       if (r.done) throw new Error(`SSE stream ended; got:\n${this.text.slice(-2000)}`);
       this.text += this.dec.decode(r.value, { stream: true });
     }

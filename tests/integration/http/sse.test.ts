@@ -74,6 +74,34 @@ describe("dashboard stream", () => {
     }
   });
 
+  test("counters ride along only when they change: a signal burst sends rows or cells, a state change sends counters", async () => {
+    const s = await open(`/sse/dashboard?after=${await lastEventSeq(h.db.sql)}`);
+    const upTo = async (seq: number) => {
+      await s.until(() => s.messages.some((m) => Number(m.id) >= seq));
+      return s.messages.filter((m) => m.data !== "");
+    };
+    try {
+      const seq1 = await changeModem(ids[3]!, -90);
+      const [first] = await upTo(seq1);
+      expect(partialsIn(first!.data)[0]).toBe(`#modem-${ids[3]} outerHTML`);
+      await changeModem(ids[3]!, -91);
+      const seq2 = await changeModem(ids[4]!, -92);
+      const burst = (await upTo(seq2)).slice(1);
+      expect(burst.map((m) => m.data).join("")).toContain(">-92/");
+      // modem 4's second change is a signal change: only its signal cell travels
+      expect(burst.flatMap((m) => partialsIn(m.data))).toContain(`#modem-${ids[3]}>:nth-child(7) innerHTML`);
+      expect(burst.map((m) => m.data).join("")).toContain(`<hx-partial hx-target="#modem-${ids[3]}>:nth-child(7)" hx-swap="innerHTML"><i class="bars b`);
+      expect(burst.flatMap((m) => partialsIn(m.data))).not.toContain("#counters outerHTML");
+      const seq3 = await changeModem(ids[4]!, -93, "modem.state", "degraded");
+      const last = (await upTo(seq3)).at(-1)!;
+      expect(partialsIn(last.data)).toEqual([`#modem-${ids[4]} outerHTML`, "#counters outerHTML"]);
+      expect(last.data).toMatch(/<b>1<\/b> degraded/);
+    } finally {
+      await s.close();
+      await changeModem(ids[4]!, -60, "modem.state", "online");
+    }
+  });
+
   test("reconnect with Last-Event-ID replays the rows changed while away, once, in one message", async () => {
     const first = await open(`/sse/dashboard?after=${await lastEventSeq(h.db.sql)}`);
     const seq1 = await changeModem(ids[3]!, -81);
@@ -123,7 +151,8 @@ describe("dashboard stream", () => {
       const seq = await changeModem(other!, -72);
       const msg = await s.message(1);
       expect(msg.id).toBe(String(seq));
-      expect(partialsIn(msg.data)).toEqual([`#modem-${other} outerHTML`, "#counters outerHTML"]);
+      // n2's counters did not change (the page shows them): only the row
+      expect(partialsIn(msg.data)).toEqual([`#modem-${other} outerHTML`]);
     } finally {
       await s.close();
     }

@@ -19,7 +19,19 @@ describe("CSRF check", () => {
     expect(csrfProblem(req({ "sec-fetch-site": "cross-site", "hx-request": "true" }))).toMatch(/cross-site/);
     expect(csrfProblem(req({ "hx-request": "true" }))).toMatch(/no Origin/);
     expect(csrfProblem(req({ origin: "http://box.lan:8080" }))).toMatch(/HX-Request/);
-    expect(csrfProblem(req({ origin: "null", "hx-request": "true" }))).toMatch(/cross-origin/);
+    expect(csrfProblem(req({ origin: "null", "hx-request": "true" }))).toMatch(/opaque Origin/);
+    expect(csrfProblem(req({ origin: "null", "sec-fetch-site": "cross-site", "hx-request": "true" }))).toMatch(/opaque Origin/);
+  });
+  test("Origin: null from our own page (no-referrer form post) passes on Sec-Fetch-Site: same-origin", () => {
+    expect(csrfProblem(req({ origin: "null", "sec-fetch-site": "same-origin", "hx-request": "true" }))).toBeNull();
+  });
+  test("origin-only mode (login form without JavaScript): same origin suffices, other origins still fail", () => {
+    expect(csrfProblem(req({ origin: "http://box.lan:8080" }), { htmx: false })).toBeNull();
+    expect(csrfProblem(req({ "sec-fetch-site": "same-origin" }), { htmx: false })).toBeNull();
+    expect(csrfProblem(req({ origin: "http://evil.example" }), { htmx: false })).toMatch(/cross-origin/);
+    expect(csrfProblem(req({ "sec-fetch-site": "same-site" }), { htmx: false })).toMatch(/same-site/);
+    expect(csrfProblem(req({}), { htmx: false })).toMatch(/no Origin/);
+    expect(csrfProblem(req({ origin: "http://grafana.lan:3000" }), { htmx: false, extraOrigins: ["http://grafana.lan:3000"] })).toBeNull();
   });
 });
 

@@ -6,9 +6,13 @@ async function readSome(stream: ReadableStream<Uint8Array>, until: string, timeo
   const dec = new TextDecoder();
   let text = "";
   const deadline = Date.now() + timeoutMs;
+  let inflight: ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]> | null = null;
   while (!text.includes(until) && Date.now() < deadline) {
-    const r = await Promise.race([reader.read(), Bun.sleep(50).then(() => null)]);
+    // one outstanding read at a time: a read that loses the race still delivers its chunk on the next turn
+    inflight ??= reader.read();
+    const r = await Promise.race([inflight, Bun.sleep(50).then(() => null)]);
     if (r === null) continue;
+    inflight = null;
     if (r.done) break;
     text += dec.decode(r.value);
   }
@@ -43,6 +47,26 @@ describe("SSE broker", () => {
     broker.publish("dashboard", { id: 9, data: "late frame of an older batch" });
     broker.publish("dashboard", { id: 13, data: "newer" });
     expect(await readSome(stream, "id: 13")).toBe(": connected\n\ndata: replay\nid: 11\n\ndata: new\nid: 12\n\ndata: newer\nid: 13\n\n");
+    broker.close();
+  });
+
+  test("frames of one event-loop turn reach a client in one write, in order", async () => {
+    const broker = new SseBroker({ heartbeatMs: 0 });
+    const a = broker.open({ channels: ["events", "dashboard"] });
+    const b = broker.open({ channels: ["events"] });
+    const readers = [a.stream.getReader(), b.stream.getReader()];
+    for (const r of readers) await r.read(); // ": connected": both controllers are live
+    const before = broker.getStats().writes;
+    for (let i = 1; i <= 50; i++) broker.publish("events", { id: i, data: `e${i}` });
+    broker.publish("dashboard", { id: 51, data: "row" });
+    await Bun.sleep(5);
+    expect(broker.getStats().writes - before).toBe(2);
+    const got = new TextDecoder().decode((await readers[0]!.read()).value);
+    expect(got).toBe(Array.from({ length: 50 }, (_, i) => `data: e${i + 1}\nid: ${i + 1}\n\n`).join("") + "data: row\nid: 51\n\n");
+    expect(new TextDecoder().decode((await readers[1]!.read()).value)).toEndWith("data: e50\nid: 50\n\n");
+    broker.publish("events", { id: 52, data: "next turn" });
+    await Bun.sleep(5);
+    expect(broker.getStats().writes - before).toBe(4);
     broker.close();
   });
 
