@@ -47,7 +47,8 @@ export class HostPort {
   }
 
   /** Sends `cmd` + CR and returns every byte up to and including the final result code. */
-  async command(cmd: string, timeoutMs = 3000): Promise<string> {
+  // Generous: the machine running CI is shared; the answer resolves the wait as soon as it arrives.
+  async command(cmd: string, timeoutMs = 8000): Promise<string> {
     this.buf = "";
     this.write(`${cmd}\r`);
     return this.waitFor((b) => FINAL_RE.test(b), timeoutMs, `answer to ${cmd}`);
