@@ -16,6 +16,7 @@ import { ModemManager } from "./modem/manager.ts";
 import { serveConsoleRequests } from "./modem/console-requests.ts";
 import { createModemActions } from "./jobs/modem-actions.ts";
 import { atFamilies, proxyFamilies } from "./jobs/metrics-sources.ts";
+import { startHealth } from "./jobs/health-jobs.ts";
 import { MetricsRegistry } from "./http/metrics-registry.ts";
 import { createDataConnectionDriver, QmiDriver, type DataConnectionDriver } from "./net/data-connection/index.ts";
 import { IpCommand } from "./net/ip-command.ts";
@@ -178,11 +179,16 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
       await manager.stop();
     });
 
-    const actions = createModemActions({ sql: db.sql, nodeId: config.node.id, manager });
     const metrics = new MetricsRegistry();
+    const health = await startHealth({ sql: db.sql, nodeId: config.node.id, config, manager, events, metrics });
+    cleanups.unshift(() => health.stop());
+    const actions = createModemActions({ sql: db.sql, nodeId: config.node.id, manager });
     metrics.collect(() => atFamilies(manager));
     metrics.collect(() => proxyFamilies(supervisor));
-    const app = createHttpApp({ sql: db.sql, config, nodeId: config.node.id, events, actions, metrics, db: { healthy: () => dbHealthy } });
+    const app = createHttpApp({
+      sql: db.sql, config, nodeId: config.node.id, events, actions, metrics, db: { healthy: () => dbHealthy },
+      jobs: health.jobs, conditions: () => health.conditions(),
+    });
     const tls = config.http.tls_cert && config.http.tls_key
       ? { cert: Bun.file(config.http.tls_cert), key: Bun.file(config.http.tls_key) }
       : undefined;

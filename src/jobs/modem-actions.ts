@@ -34,8 +34,9 @@ export function createModemActions(opts: { sql: Sql; nodeId: string; manager: Mo
   async function perform(modemId: number, action: ModemAction): Promise<Record<string, unknown>> {
     switch (action) {
       case "reconnect":
-        // online → registered makes the router stop the session, then bring it up again on the same port
-        await manager.setState(modemId, "registered", "reconnect requested");
+        // online → searching makes the router stop the session; the next poll re-registers and it comes back up on
+        // the same port (going straight to `registered` would try to start a call that is still up)
+        await manager.setState(modemId, "searching", "reconnect requested");
         return {};
       case "rotate":
       case "airplane": {
