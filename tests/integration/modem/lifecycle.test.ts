@@ -55,7 +55,11 @@ describe("unplug and replug", () => {
     expect(after.route_table).toBe(107);
     const events = await stateEvents(rig.sql, Number(after.id));
     expect(chained(events)).toBe(true);
-    expect(events.slice(-3).map((e) => e.to)).toEqual(["unplugged", "identifying", "registered"]);
+    // After the unplug: identified again and registered (a loaded machine may add a `searching` step in between).
+    const since = events.map((e) => e.to).slice(events.map((e) => e.to).lastIndexOf("unplugged"));
+    expect(since[0]).toBe("unplugged");
+    expect(since.indexOf("identifying")).toBeGreaterThan(0);
+    expect(since.lastIndexOf("registered")).toBeGreaterThan(since.indexOf("identifying"));
     expect(Number((await rig.sql`select count(*)::int as n from modems`)[0]!.n)).toBe(N);
   });
 });
