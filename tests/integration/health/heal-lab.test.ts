@@ -308,6 +308,6 @@ describe.skipIf(!lab)("health on the lab", () => {
     const healed = await sql`select count(*)::int as n from modem_events where kind = 'heal.started' and modem_id = any(${hubIds}::bigint[]) and seq > ${seq0}`;
     expect(healed[0]!.n).toBe(0);
     await until("hub alert opened and resolved at the webhook", () =>
-      hooked.some((h) => h.event === "alert.opened" && h.alert.kind === "hub.down") && hooked.some((h) => h.event === "alert.resolved" && h.alert.kind === "hub.down"), 10_000);
+      hooked.some((h) => h.event === "alert.opened" && h.alert.kind === "hub.down") && hooked.some((h) => h.event === "alert.resolved" && h.alert.kind === "hub.down"), 30_000);
   }, 120_000);
 });
