@@ -17,6 +17,7 @@ import { rotationModemAddress, type RotationMethod } from "../db/queries/rotatio
 import { savePublicIp } from "../db/queries/data-plane.ts";
 import { lastEventSeq } from "../db/queries/events.ts";
 import { AppError } from "../lib/errors.ts";
+import { sleepUnlessAborted as sleep } from "./abortable-sleep.ts";
 import { isConnectionError, retryDb, withDbTimeout } from "./outage-errors.ts";
 
 /** What rotation needs of the modem manager (ModemManager satisfies it). */
@@ -56,19 +57,6 @@ export const METHOD_LABEL: Record<RotationMethod, string> = {
 
 function checkAborted(ctx: StepContext): void {
   if (ctx.signal.aborted) throw new AppError("ROTATION_CANCELLED", "the rotation was cancelled (control plane stopping)");
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**
