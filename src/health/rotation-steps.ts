@@ -92,6 +92,8 @@ export async function performMethod(ctx: StepContext, method: RotationMethod): P
   if (method === "reboot") {
     await stopSession(ctx, "rotating: stopping the data call before the reboot");
     await holdState(ctx, "rotating", "modem reboot for a new IP");
+    // Announced before the port vanishes, so the USB hub watcher does not count a planned reboot as a failure.
+    await ctx.event("rotation.rebooting", {});
     await driver.reboot();
     return;
   }

@@ -232,7 +232,7 @@ export class RotationService {
       sql: o.sql, modems: o.modems, modemId, signal: this.abort.signal,
       airplaneHoldMs: o.airplaneHoldMs ?? 5000, onlineTimeoutMs: o.onlineTimeoutMs ?? 120_000, dbWaitMs: o.dbWaitMs ?? 60_000,
       refreshMs: o.refreshMs ?? 1000, probePublicIp: o.probePublicIp, syncDataPlane: o.syncDataPlane,
-      event: (kind, payload) => this.event(modemId, kind, payload),
+      event: (kind, payload) => this.event(modemId, kind, { jobId: this.jobs.get(modemId)?.jobId ?? null, ...payload }),
     };
   }
 
