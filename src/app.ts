@@ -1,7 +1,9 @@
 /**
  * Wires the system: the ONLY place that picks real or simulated parts. `serve` and `demo` both come here.
  * Parts: database (+ migrations, node row, heartbeat) → event stream → modem manager (detector, AT, EC25 driver)
- * → data-plane router (data connection, routing reconciler, proxy supervisor) → HTTP panel/API.
+ * → data-plane router (data connection, routing reconciler, proxy supervisor) → health (sweeps, heal ladder, hub
+ * watch, alerts) → IP rotation → HTTP panel/API. Events from the router, the heal ladder and rotation go through
+ * the OutageBuffer, so a PostgreSQL outage loses none of them.
  */
 import { hostname } from "node:os";
 import type { Config } from "./config.ts";
@@ -17,6 +19,9 @@ import { serveConsoleRequests } from "./modem/console-requests.ts";
 import { createModemActions } from "./jobs/modem-actions.ts";
 import { atFamilies, proxyFamilies } from "./jobs/metrics-sources.ts";
 import { startHealth } from "./jobs/health-jobs.ts";
+import { OutageBuffer } from "./health/outage-buffer.ts";
+import { routeRotations } from "./health/rotation-actions.ts";
+import { startRotation, type RunningRotation } from "./health/rotation-start.ts";
 import { MetricsRegistry } from "./http/metrics-registry.ts";
 import { createDataConnectionDriver, QmiDriver, type DataConnectionDriver } from "./net/data-connection/index.ts";
 import { IpCommand } from "./net/ip-command.ts";
@@ -37,6 +42,10 @@ export interface RunningApp {
   manager: ModemManager;
   router: DataPlaneRouter;
   supervisor: ProxySupervisor;
+  /** IP rotation: jobs with the unique-IP guarantee, `lteproxy rotate` requests, schedules. */
+  rotation: RunningRotation;
+  /** Event writes that survive a PostgreSQL outage. */
+  outage: OutageBuffer;
   url: string;
   /** Whether this start created the first admin (and its one-time password when generated). */
   admin: EnsureAdminResult;
@@ -52,6 +61,8 @@ export interface AppParts {
   /** Modem manager timings (tests speed them up). */
   manager?: { pollMs?: number; fastPollMs?: number; rescanMs?: number; devRoot?: string };
   routerTickMs?: number;
+  /** Rotation timings (the demo scales the 5 s airplane hold with its time scale). */
+  rotation?: { airplaneHoldMs?: number; onlineTimeoutMs?: number };
 }
 
 function splitCommand(cmd: string): string[] {
@@ -122,6 +133,12 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     const events = new EventStream(db.sql);
     await events.start();
     cleanups.unshift(() => events.stop());
+    // One writer for the events that are not part of a state transaction: kept in order through an outage.
+    const outage = new OutageBuffer({ sql: db.sql, nodeId: config.node.id });
+    cleanups.unshift(async () => {
+      await outage.drained(5000);
+      outage.close();
+    });
 
     const manager = new ModemManager({
       sql: db.sql, nodeId: config.node.id, deviceDir: config.paths.device_dir, sysfsRoot: config.paths.sysfs_root,
@@ -165,6 +182,7 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
       apn: config.net.apn,
       tickMs: parts.routerTickMs,
       probePorts: !parts.nsExec,
+      sink: outage,
     });
     await router.start();
     cleanups.unshift(() => router.stop());
@@ -180,13 +198,36 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     });
 
     const metrics = new MetricsRegistry();
-    const health = await startHealth({ sql: db.sql, nodeId: config.node.id, config, manager, events, metrics });
+    // Rotation holds a modem (radio off, reboot): health neither probes nor heals it meanwhile.
+    let rotation: RunningRotation | undefined;
+    const health = await startHealth({
+      sql: db.sql, nodeId: config.node.id, config, manager, events, metrics, sink: outage,
+      busy: (id) => rotation?.service.busy(id) ?? false,
+    });
     cleanups.unshift(() => health.stop());
-    const actions = createModemActions({ sql: db.sql, nodeId: config.node.id, manager });
+    const probe = publicIpProbe(config, parts);
+    rotation = await startRotation({
+      sql: db.sql, nodeId: config.node.id, modems: manager, events: outage, probePublicIp: probe,
+      syncDataPlane: () => router.sync(), subscribe: (fn) => events.subscribe(fn), scheduleTimer: false,
+      airplaneHoldMs: parts.rotation?.airplaneHoldMs, onlineTimeoutMs: parts.rotation?.onlineTimeoutMs,
+    });
+    const running = rotation;
+    // Before health and the manager stop: a running rotation finishes (or is cancelled with the radio back on).
+    cleanups.unshift(() => running.stop({ drainMs: 20_000 }));
+    health.jobs.register({
+      id: "rotation.schedule",
+      description: "Starts the scheduled IP rotations that are due (per modem, or the rotation interval setting)",
+      everySeconds: () => 15,
+      async run() {
+        const asked = await running.scheduler.tick();
+        return asked.length ? `rotation requested for modems ${asked.join(", ")}` : "none due";
+      },
+    });
+    const actions = routeRotations(createModemActions({ sql: db.sql, nodeId: config.node.id, manager }), running.service);
     metrics.collect(() => atFamilies(manager));
     metrics.collect(() => proxyFamilies(supervisor));
     const app = createHttpApp({
-      sql: db.sql, config, nodeId: config.node.id, events, actions, metrics, db: { healthy: () => dbHealthy },
+      sql: db.sql, config, nodeId: config.node.id, events, actions, metrics, db: { healthy: () => dbHealthy && outage.healthy() },
       jobs: health.jobs, conditions: () => health.conditions(),
     });
     const tls = config.http.tls_cert && config.http.tls_key
@@ -201,7 +242,7 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     log.info({ url, node: config.node.id }, "control plane listening");
     let stopped = false;
     return {
-      config, db, events, manager, router, supervisor, url, admin,
+      config, db, events, manager, router, supervisor, rotation: running, outage, url, admin,
       async stop(opts = {}) {
         if (stopped) return;
         stopped = true;

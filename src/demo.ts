@@ -50,6 +50,8 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       netMode: opts.net === "loopback" ? "loopback" : "real",
       nsExec: info?.boxNs ? ["ip", "netns", "exec", info.boxNs] : undefined,
       manager: { devRoot: lab.info.devRoot, pollMs: 10_000, fastPollMs: 1000 },
+      // the lab runs faster than life: the 5 s airplane hold (ec25.md §6) shrinks with it
+      rotation: { airplaneHoldMs: Math.max(200, Math.round(5000 * (opts.timeScale ?? 0.2))) },
     };
     const config = loadConfig({
       file: opts.configFile,

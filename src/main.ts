@@ -41,6 +41,9 @@ const COMMANDS: Record<string, Command> = {
     async run(argv) {
       const args = parseArgs(argv, { values: ["config"] });
       if (args.flags.help) return help("serve");
+      // postgres.js is patched (patches/postgres@3.4.9.patch); the guard stays as a second line for the same bug.
+      const { installPgCrashGuard } = await import("./health/outage-guard.ts");
+      installPgCrashGuard();
       const config = configFrom(args);
       const { startApp } = await import("./app.ts");
       const app = await startApp(config);
@@ -137,6 +140,16 @@ const COMMANDS: Record<string, Command> = {
       return withDb(argv, async (deps, config) => {
         const { modemsCommand } = await import("./cli/modems.ts");
         return modemsCommand(argv, { sql: deps.sql, nodeId: config.node.id });
+      });
+    },
+  },
+  rotate: {
+    summary: "rotate modems' public IPs (unique-IP guarantee) through the running control plane",
+    usage: "lteproxy rotate <imei|slot|all> [--method data|airplane|reboot] [--wait] [--timeout S] [--json] [--config FILE]",
+    async run(argv) {
+      return withDb(argv, async (deps, config) => {
+        const { rotateCommand } = await import("./cli/rotate.ts");
+        return rotateCommand(argv, { sql: deps.sql, nodeId: config.node.id });
       });
     },
   },

@@ -21,6 +21,8 @@ export function connect(url: string, opts: ConnectOptions = {}): Sql {
     max: opts.max ?? 10,
     connect_timeout: opts.connectTimeout ?? 10,
     idle_timeout: 60,
+    // Reconnect soon after a PostgreSQL restart (the default backoff grows to 20 s); seconds.
+    backoff: (attempt: number) => Math.min(0.2 * 2 ** attempt, 2),
     onnotice: (notice) => log.debug({ notice: notice.message }, "postgres notice"),
     connection: { application_name: opts.applicationName ?? "lteproxy" },
     // int8 (bigserial ids, byte counters) as JS numbers: our values stay far below 2^53.

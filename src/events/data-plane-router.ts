@@ -5,7 +5,7 @@
  * config, so drift (a rule deleted by hand, a dead engine) is repaired within one tick.
  */
 import type { Sql } from "../db/client.ts";
-import { appendEvent } from "../db/queries/events.ts";
+import { appendEvent, type NewEvent } from "../db/queries/events.ts";
 import {
   assignments, clearSession, dataPlaneModem, dataPlaneModems, ensurePortUser, proxyUsers, saveAssignment, savePublicIp,
   saveSession, type DataPlaneModem,
@@ -49,6 +49,8 @@ export interface DataPlaneRouterOptions {
   tickMs?: number;
   /** false in dev without root: skip the bind probe of candidate ports on 0.0.0.0. */
   probePorts?: boolean;
+  /** Where events go: the app's OutageBuffer (kept through a PostgreSQL outage); appendEvent by default. */
+  sink?: { append(ev: NewEvent): Promise<unknown> };
 }
 
 export class DataPlaneRouter {
@@ -119,8 +121,9 @@ export class DataPlaneRouter {
     });
   }
 
-  private event(modemId: number, kind: string, payload: Record<string, unknown>): Promise<number> {
-    return appendEvent(this.opts.sql, { nodeId: this.opts.nodeId, modemId, kind, payload });
+  private async event(modemId: number, kind: string, payload: Record<string, unknown>): Promise<void> {
+    const ev = { nodeId: this.opts.nodeId, modemId, kind, payload };
+    await (this.opts.sink ? this.opts.sink.append(ev) : appendEvent(this.opts.sql, ev));
   }
 
   /** Stable port + table for this IMEI: stored in PostgreSQL, kept across reboots, re-enumeration and restarts. */

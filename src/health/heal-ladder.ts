@@ -10,7 +10,7 @@
  * `heal.done`. One ladder per modem: a second request joins the running one.
  */
 import type { Sql } from "../db/client.ts";
-import { appendEvent } from "../db/queries/events.ts";
+import { appendEvent, type NewEvent } from "../db/queries/events.ts";
 import { backoffMs, systemClock, type Clock } from "../lib/clock.ts";
 import { childLogger } from "../lib/logger.ts";
 import { Breakers, DEFAULT_BREAKER, type BreakerOptions } from "./breaker.ts";
@@ -90,6 +90,8 @@ export interface LadderDeps {
   onStep?(e: StepEvent): void | Promise<void>;
   /** Time for breaker cool-downs and durations (waits use timers). */
   clock?: Clock;
+  /** Where step events go: the app's OutageBuffer (kept through a PostgreSQL outage); appendEvent by default. */
+  sink?: { append(ev: NewEvent): Promise<unknown> };
 }
 
 /** States a ladder never starts from: someone else holds the modem, or an admin switched it off. */
@@ -158,7 +160,8 @@ export class HealLadder {
 
   private async event(modemId: number, kind: string, payload: Record<string, unknown>): Promise<void> {
     // A DB outage must not stop a ladder that is bringing a modem back.
-    await appendEvent(this.deps.sql, { nodeId: this.deps.nodeId, modemId, kind, payload })
+    const ev = { nodeId: this.deps.nodeId, modemId, kind, payload };
+    await (this.deps.sink ? this.deps.sink.append(ev) : appendEvent(this.deps.sql, ev))
       .catch((e) => log.warn({ modemId, kind, err: String(e) }, "heal event not stored"));
   }
 

@@ -53,6 +53,8 @@ export interface HealthDeps {
   httpProbe?: HttpProbe;
   /** Another subsystem holds the modem (rotation.busy): no sweep probe, no heal ladder meanwhile. */
   busy?: (modemId: number) => boolean;
+  /** Where heal-step events go: the app's OutageBuffer; appendEvent by default. */
+  sink?: LadderDeps["sink"];
   /** The panel's metrics registry (src/http/metrics-registry.ts fits). */
   metrics?: MetricsLike;
   clock?: Clock;
@@ -105,7 +107,7 @@ export async function startHealth(deps: HealthDeps): Promise<RunningHealth> {
     return m ? `modem ${where} (${m.imei})` : `modem ${id}`;
   };
   ladder = new HealLadder({
-    sql, nodeId, modems: manager, sysfsRoot: config.paths.sysfs_root, clock, busy: deps.busy,
+    sql, nodeId, modems: manager, sysfsRoot: config.paths.sysfs_root, clock, busy: deps.busy, sink: deps.sink,
     usbDeviceOf: async (id) => (await sweeper.loadRows()).get(id)?.usb_device ?? null,
     verify: (id) => sweeper.verify(id),
     expectVanish: (id, ms) => hubs.expectVanish(id, ms),
@@ -147,9 +149,10 @@ export async function startHealth(deps: HealthDeps): Promise<RunningHealth> {
   if (deps.events) {
     unsubs.push(deps.events.subscribe((ev) => {
       const p = ev.payload as { action?: string };
-      if (ev.kind === "action.requested" && ev.node_id === nodeId && ev.modem_id !== null && (p.action === "reboot" || p.action === "rotate")) {
-        hubs.expectVanish(Number(ev.modem_id), 180_000);
-      }
+      if (ev.node_id !== nodeId || ev.modem_id === null) return;
+      // A planned reboot (panel action, or a rotation escalated to a reboot) is not a hub failure.
+      const planned = (ev.kind === "action.requested" && (p.action === "reboot" || p.action === "rotate")) || ev.kind === "rotation.rebooting";
+      if (planned) hubs.expectVanish(Number(ev.modem_id), 180_000);
     }));
   }
 

@@ -3,8 +3,9 @@
  * `action.requested` then `action.done` rows in modem_events (status = the latest of them), so progress reaches the
  * panel over SSE like any other change.
  *
- * Limits (see the issue notes): only modems of this node are acted on (a fleet node forwarding through the event
- * stream is not built yet); `rotate` runs the airplane toggle without the unique-IP guarantee of issue 6.
+ * Only modems of this node are acted on (a fleet node forwarding through the event stream is not built yet).
+ * app.ts wraps these with routeRotations (src/health/rotation-actions.ts): `rotate` becomes a rotation job with the
+ * unique-IP guarantee; the plain airplane toggle below is what `rotate` does without that wrapper.
  */
 import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/client.ts";

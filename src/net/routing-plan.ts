@@ -6,7 +6,8 @@
  *   route  `unreachable default table T metric <guardMetric> proto P`   (wins only when the real route is gone)
  *   rule   `priority <prio(T)> from <ip>/32 lookup T protocol P`
  *   sysctl rp_filter=2 (loose) and ignore_routes_with_linkdown=1 on <if>, so a carrier loss (route kept with the
- *          `linkdown` flag) also hits the unreachable guard instead of black-holing until the connect timeout.
+ *          `linkdown` flag) also hits the unreachable guard instead of black-holing until the connect timeout;
+ *          promote_secondaries=1, so removing an old session's address never takes the new one with it.
  * A modem that went away keeps a guard (its rule + the unreachable route) while its address is still on any interface.
  * Ownership: rules need protocol P AND a priority in range; routes need proto P AND a table in range.
  */
@@ -149,6 +150,9 @@ export function planRouting(current: RoutingState, desired: readonly ModemRoutin
     if (link) {
       sysctl.set(`net/ipv4/conf/${m.ifname}/rp_filter`, "2");
       sysctl.set(`net/ipv4/conf/${m.ifname}/ignore_routes_with_linkdown`, "1");
+      // A new session's address can arrive while the old one is still configured (reboot, rotation); without this,
+      // deleting the old primary address also deletes the new one as its secondary.
+      sysctl.set(`net/ipv4/conf/${m.ifname}/promote_secondaries`, "1");
     }
   }
 

@@ -33,7 +33,9 @@ describe("JobRegistry", () => {
     reg.register({ id: "t.fail", description: "throws", cron: "* * * * * *", run: async () => { failures++; throw new Error("disk on fire"); } });
     await reg.start();
     try {
-      await until("two ticks and a failure", () => ticks >= 2 && failures >= 1, 5000);
+      // run() counts before the registry records the run: wait for the records, not the counters
+      const recorded = (id: string) => reg.list().find((j) => j.id === id)?.lastRun ?? null;
+      await until("two ticks and a failure", () => ticks >= 2 && failures >= 1 && recorded("t.fail") !== null && recorded("t.tick") !== null, 5000);
       const list = reg.list();
       const tick = list.find((j) => j.id === "t.tick")!;
       expect(tick.schedule).toBe("every 1 s");
@@ -42,6 +44,7 @@ describe("JobRegistry", () => {
       const fail = list.find((j) => j.id === "t.fail")!;
       expect(fail.schedule).toBe("* * * * * *");
       expect(fail.lastRun).toMatchObject({ result: "ERROR", error: "disk on fire" });
+      await reg.stop(); // lets a run in progress finish its job_runs row
       const rows = await db.sql`select job_id, result, error, duration_ms, finished_at from job_runs where node_id = ${NODE} order by id`;
       expect(rows[0]).toMatchObject({ job_id: "t.tick", result: "ABANDONED" });
       expect(rows.filter((r) => r.job_id === "t.tick" && /^tick/.test(r.result as string)).length).toBe(ticks);

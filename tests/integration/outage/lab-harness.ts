@@ -51,11 +51,10 @@ export interface ControlPlaneProcess {
 }
 
 const FIXTURE = join(import.meta.dir, "fixtures", "control-plane.ts");
-const DRIVER_FIX = join(import.meta.dir, "fixtures", "pg-driver-fix.ts");
 
-export function spawnControlPlane(spec: ControlPlaneSpec, o: { specPath: string; driverFix?: boolean; logLevel?: string }): ControlPlaneProcess {
+export function spawnControlPlane(spec: ControlPlaneSpec, o: { specPath: string; logLevel?: string }): ControlPlaneProcess {
   writeFileSync(o.specPath, JSON.stringify(spec));
-  const argv = [process.execPath, ...(o.driverFix ? ["--preload", DRIVER_FIX] : []), FIXTURE, o.specPath];
+  const argv = [process.execPath, FIXTURE, o.specPath];
   const proc = Bun.spawn(argv, {
     stdin: "pipe", stdout: "pipe", stderr: "inherit",
     env: { ...process.env, LTEPROXY_LOG_LEVEL: o.logLevel ?? "silent" },

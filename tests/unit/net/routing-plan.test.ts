@@ -105,9 +105,9 @@ describe("planRouting on the captured drift fixture", () => {
       ["A", "ok", 10000, true], ["B", "ok", 10001, true], ["D", "ok", 10004, false],
     ]);
     expect([...plan.sysctl]).toEqual([
-      ["net/ipv4/conf/wwan0/rp_filter", "2"], ["net/ipv4/conf/wwan0/ignore_routes_with_linkdown", "1"],
-      ["net/ipv4/conf/wwan1/rp_filter", "2"], ["net/ipv4/conf/wwan1/ignore_routes_with_linkdown", "1"],
-      ["net/ipv4/conf/wwan3/rp_filter", "2"], ["net/ipv4/conf/wwan3/ignore_routes_with_linkdown", "1"],
+      ["net/ipv4/conf/wwan0/rp_filter", "2"], ["net/ipv4/conf/wwan0/ignore_routes_with_linkdown", "1"], ["net/ipv4/conf/wwan0/promote_secondaries", "1"],
+      ["net/ipv4/conf/wwan1/rp_filter", "2"], ["net/ipv4/conf/wwan1/ignore_routes_with_linkdown", "1"], ["net/ipv4/conf/wwan1/promote_secondaries", "1"],
+      ["net/ipv4/conf/wwan3/rp_filter", "2"], ["net/ipv4/conf/wwan3/ignore_routes_with_linkdown", "1"], ["net/ipv4/conf/wwan3/promote_secondaries", "1"],
     ]);
   });
 

@@ -50,6 +50,7 @@ function sysctlRoot(): string {
     mkdirSync(join(dir, "net/ipv4/conf", ifname), { recursive: true });
     writeFileSync(join(dir, "net/ipv4/conf", ifname, "rp_filter"), "1\n");
     writeFileSync(join(dir, "net/ipv4/conf", ifname, "ignore_routes_with_linkdown"), "0\n");
+    writeFileSync(join(dir, "net/ipv4/conf", ifname, "promote_secondaries"), "0\n");
   }
   writeFileSync(join(dir, "net/ipv4/conf/wwan1/rp_filter"), "2\n");
   return dir;
@@ -66,9 +67,10 @@ describe("RoutingReconciler with a fake ip", () => {
     expect([res.added, res.changed, res.removed, res.repaired]).toEqual([4, 1, 3, 0]);
     expect(res.failures).toEqual([]);
     // wwan3 has no sysctl directory here (interface "missing" for sysctl): skipped; wwan1 rp_filter already 2.
-    expect(res.sysctlChanged).toBe(3);
+    expect(res.sysctlChanged).toBe(5);
     expect(readFileSync(join(proc, "net/ipv4/conf/wwan0/rp_filter"), "utf8").trim()).toBe("2");
     expect(readFileSync(join(proc, "net/ipv4/conf/wwan0/ignore_routes_with_linkdown"), "utf8").trim()).toBe("1");
+    expect(readFileSync(join(proc, "net/ipv4/conf/wwan1/promote_secondaries"), "utf8").trim()).toBe("1");
     expect(r.lastResult()).toBe(res);
   });
 
