@@ -1,32 +1,14 @@
 /** JSON shapes of the API (stable field names; the OpenAPI document describes the same). */
 import type { DashboardRow, ModemDetail } from "./queries/modem-rows.ts";
 
-export interface ModemJson {
-  id: number;
-  node_id: string;
-  slot: string | null;
-  imei: string;
-  iccid: string | null;
-  state: string;
-  state_reason: string | null;
-  state_since: Date;
-  operator: string | null;
-  rat: string | null;
-  band: string | null;
-  csq: number | null;
-  rsrp: number | null;
-  rsrq: number | null;
+/**
+ * A modem in GET /api/v1/modems: the dashboard row (DashboardRow, from the modems columns), with the proxy port as
+ * `port`, the traffic as `traffic_today_bytes` and SINR in dB beside the raw value.
+ */
+export interface ModemJson extends Omit<DashboardRow, "proxy_port" | "traffic_today"> {
   sinr: number | null;
-  sinr_raw: number | null;
-  temperature: number | null;
-  rtt_ms: number | null;
-  wan_ip: string | null;
-  public_ip: string | null;
-  port: number | null;
-  proxy_enabled: boolean;
-  last_rotation_at: Date | null;
-  traffic_today_bytes: number;
-  updated_at: Date;
+  port: DashboardRow["proxy_port"];
+  traffic_today_bytes: DashboardRow["traffic_today"];
 }
 
 export function modemJson(m: DashboardRow, sinr: (raw: number | null) => number | null): ModemJson {

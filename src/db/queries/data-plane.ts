@@ -1,29 +1,16 @@
 /** What the data-plane router reads and writes: port/table assignments, sessions, proxy credentials. */
 import type { Sql } from "../client.ts";
+import { modemColumns, type ModemRow } from "./modem-state.ts";
 
-export interface DataPlaneModem {
-  id: number;
-  imei: string;
-  slot: string | null;
-  state: string;
-  state_reason: string | null;
-  ifname: string | null;
-  qmi_path: string | null;
-  at_path: string | null;
-  proxy_port: number | null;
-  route_table: number | null;
-  proxy_enabled: boolean;
-  wan_ip: string | null;
-  wan_prefix: number | null;
-  dns: string[] | null;
-  mtu: number | null;
-  public_ip: string | null;
-  data_session: Record<string, unknown> | null;
-}
+const DATA_PLANE_COLUMNS = [
+  "id", "imei", "slot", "state", "state_reason", "ifname", "qmi_path", "at_path", "proxy_port", "route_table", "proxy_enabled",
+  "wan_ip", "wan_prefix", "dns", "mtu", "public_ip", "data_session",
+] as const satisfies readonly (keyof ModemRow)[];
 
-const COLUMNS = (sql: Sql) => sql`
-  id, imei, slot, state, state_reason, ifname, qmi_path, at_path, proxy_port, route_table, proxy_enabled,
-  host(wan_ip) as wan_ip, wan_prefix, array(select host(d) from unnest(dns) d) as dns, mtu, host(public_ip) as public_ip, data_session`;
+export type DataPlaneModem = Pick<ModemRow, (typeof DATA_PLANE_COLUMNS)[number]>;
+
+// The router reads a missing DNS list as an empty array (array(...)), where the panel reads null (array_agg).
+const COLUMNS = (sql: Sql) => sql.unsafe(modemColumns(DATA_PLANE_COLUMNS, { readAs: { dns: "array(select host(d) from unnest(dns) d)" } }));
 
 export async function dataPlaneModems(sql: Sql, nodeId: string): Promise<DataPlaneModem[]> {
   return (await sql`select ${COLUMNS(sql)} from modems where node_id = ${nodeId} order by id`) as unknown as DataPlaneModem[];

@@ -5,6 +5,7 @@
  */
 import type { Sql } from "../client.ts";
 import { appendEvent } from "./events.ts";
+import { modemColumns, type ModemRow } from "./modem-state.ts";
 
 export interface HealthSampleInput {
   modemId: number;
@@ -23,17 +24,9 @@ export interface HealthSampleInput {
 }
 
 /** What a sweep writes to a modem row. Null radio values are written as null (the modem said "unknown"). */
-export interface ModemHealthUpdate {
-  id: number;
+export interface ModemHealthUpdate extends Pick<ModemRow, "id" | "csq" | "rssi" | "rsrp" | "rsrq" | "sinr_raw" | "temperature" | "cell_id"> {
   /** False when the AT probe failed: the radio columns are then left as they were. */
   radio: boolean;
-  csq: number | null;
-  rssi: number | null;
-  rsrp: number | null;
-  rsrq: number | null;
-  sinr_raw: number | null;
-  temperature: number | null;
-  cell_id: string | null;
   /** Kept when null (a failed probe does not erase the last known public IP). */
   public_ip: string | null;
   /** Written as is: null after a failed data-path probe. */
@@ -45,22 +38,16 @@ export interface ModemHealthUpdate {
   health: Record<string, unknown>;
 }
 
+const SWEEP_COLUMNS = [
+  "id", "state", "wan_ip", "hub", "usb_device", "proxy_port", "bytes_tx", "bytes_rx", "health",
+] as const satisfies readonly (keyof ModemRow)[];
+
 /** The rows a sweep needs besides what the manager holds in memory. */
-export interface SweepModemRow {
-  id: number;
-  state: string;
-  wan_ip: string | null;
-  hub: string | null;
-  usb_device: string | null;
-  proxy_port: number | null;
-  bytes_tx: number;
-  bytes_rx: number;
-  health: Record<string, unknown>;
-}
+export type SweepModemRow = Pick<ModemRow, (typeof SWEEP_COLUMNS)[number]>;
 
 export async function sweepModemRows(sql: Sql, nodeId: string): Promise<SweepModemRow[]> {
   const rows = await sql`
-    select id, state, host(wan_ip) as wan_ip, hub, usb_device, proxy_port, bytes_tx, bytes_rx, health
+    select ${sql.unsafe(modemColumns(SWEEP_COLUMNS))}
     from modems where node_id = ${nodeId} order by id`;
   return rows.map((r) => ({
     id: Number(r.id), state: String(r.state), wan_ip: (r.wan_ip as string | null) ?? null, hub: (r.hub as string | null) ?? null,

@@ -20,7 +20,13 @@ export function isModemState(s: unknown): s is ModemState {
   return typeof s === "string" && (MODEM_STATES as readonly string[]).includes(s);
 }
 
-export interface ModemStateRow {
+/**
+ * A `modems` row as lteproxy reads it (sql/001_schema.sql): the one description of the table's columns. Every
+ * other modem row shape (this file's, the panel's, the API's, the health sweep's) picks from it, and every select
+ * list is built by `modemColumns`, so a column is named once. inet values are read as text (see READ_AS);
+ * `rotation_token_hash` is never read, only whether it is set (`has_rotation_link`).
+ */
+export interface ModemRow {
   id: number;
   node_id: string;
   imei: string;
@@ -35,15 +41,83 @@ export interface ModemStateRow {
   qmi_path: string | null;
   ifname: string | null;
   usb_device: string | null;
-  state: ModemState;
+  state: string;
   state_reason: string | null;
   state_since: Date;
+  sim_state: string | null;
+  operator: string | null;
+  operator_code: string | null;
+  registration: string | null;
+  rat: string | null;
+  band: string | null;
+  cell_id: string | null;
+  csq: number | null;
+  rssi: number | null;
+  rsrp: number | null;
+  rsrq: number | null;
+  sinr_raw: number | null;
+  temperature: number | null;
+  wan_ip: string | null;
+  wan_prefix: number | null;
+  dns: string[] | null;
+  mtu: number | null;
+  public_ip: string | null;
+  rtt_ms: number | null;
+  data_session: Record<string, unknown> | null;
   proxy_port: number | null;
   route_table: number | null;
+  proxy_enabled: boolean;
+  has_rotation_link: boolean;
+  rotation_method: string;
+  rotation_schedule: string | null;
+  last_rotation_at: Date | null;
+  bytes_tx: number;
+  bytes_rx: number;
+  health: Record<string, unknown>;
+  last_seen_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
 }
 
-const COLUMNS = `id, node_id, imei, iccid, imsi, manufacturer, model, firmware, slot, hub, at_path, qmi_path, ifname,
-  usb_device, state, state_reason, state_since, proxy_port, route_table`;
+export type ModemColumn = keyof ModemRow;
+
+/** Columns that are not read as stored: inet as text (host()), the rotation link as a flag. `t` is "" or "m.". */
+const READ_AS: Partial<Record<ModemColumn, (t: string) => string>> = {
+  wan_ip: (t) => `host(${t}wan_ip)`,
+  public_ip: (t) => `host(${t}public_ip)`,
+  dns: (t) => `(select array_agg(host(d)) from unnest(${t}dns) d)`,
+  has_rotation_link: (t) => `(${t}rotation_token_hash is not null)`,
+};
+
+/**
+ * The select list for `cols` of `modems`, in that order (result objects keep it), each under its own name or the
+ * one `rename` gives. `table` is the query's alias for `modems` ("m"), if it has one; `readAs` replaces READ_AS
+ * for a query that reads a column differently. Trusted input only: never build it from a request.
+ */
+export function modemColumns(cols: readonly ModemColumn[], opts: {
+  table?: string;
+  rename?: Partial<Record<ModemColumn, string>>;
+  readAs?: Partial<Record<ModemColumn, string>>;
+} = {}): string {
+  const t = opts.table ? `${opts.table}.` : "";
+  return cols.map((c) => {
+    const read = opts.readAs?.[c] ?? READ_AS[c]?.(t);
+    const name = opts.rename?.[c];
+    return read || name ? `${read ?? t + c} as ${name ?? c}` : t + c;
+  }).join(", ");
+}
+
+const STATE_COLUMNS = [
+  "id", "node_id", "imei", "iccid", "imsi", "manufacturer", "model", "firmware", "slot", "hub", "at_path", "qmi_path",
+  "ifname", "usb_device", "state", "state_reason", "state_since", "proxy_port", "route_table",
+] as const satisfies readonly ModemColumn[];
+
+/** What the modem control plane keeps of a row; `state` is one of MODEM_STATES (the table's CHECK). */
+export interface ModemStateRow extends Omit<Pick<ModemRow, (typeof STATE_COLUMNS)[number]>, "state"> {
+  state: ModemState;
+}
+
+const COLUMNS = modemColumns(STATE_COLUMNS);
 
 /** Every modem row of one node. */
 export async function loadNodeModems(sql: Sql, nodeId: string): Promise<ModemStateRow[]> {
@@ -119,13 +193,7 @@ export async function transitionModem(sql: Sql, nodeId: string, modemId: number,
   });
 }
 
-export interface IdentityColumns {
-  iccid: string | null;
-  imsi: string | null;
-  manufacturer: string | null;
-  model: string | null;
-  firmware: string | null;
-}
+export type IdentityColumns = Pick<ModemRow, "iccid" | "imsi" | "manufacturer" | "model" | "firmware">;
 
 /** Identity read from the modem. A SIM that is not readable yet (null) does not erase a known ICCID/IMSI. */
 export async function updateModemIdentity(sql: Sql, nodeId: string, modemId: number, id: IdentityColumns): Promise<void> {
@@ -144,21 +212,10 @@ export async function updateModemPaths(sql: Sql, nodeId: string, modemId: number
     where id = ${modemId} and node_id = ${nodeId}`;
 }
 
-export interface RadioColumns {
-  sim_state: string | null;
-  registration: string | null;
-  operator: string | null;
-  operator_code: string | null;
-  rat: string | null;
-  band: string | null;
-  cell_id: string | null;
-  csq: number | null;
-  rssi: number | null;
-  rsrp: number | null;
-  rsrq: number | null;
-  sinr_raw: number | null;
-  temperature: number | null;
-}
+/** The radio columns a status poll writes (lifecycle.ts radioColumns). */
+export type RadioColumns = Pick<ModemRow,
+  "sim_state" | "registration" | "operator" | "operator_code" | "rat" | "band" | "cell_id" | "csq" | "rssi" | "rsrp" |
+  "rsrq" | "sinr_raw" | "temperature">;
 
 /**
  * Radio columns from a status poll. With `changed`, a `modem.updated` event ({changed: {column: value}}) is
@@ -179,38 +236,20 @@ export async function updateModemRadio(sql: Sql, nodeId: string, modemId: number
   await sql.begin((tx) => write(tx as unknown as Sql));
 }
 
-export interface ModemListRow {
-  id: number;
-  node_id: string;
-  slot: string | null;
-  usb_device: string | null;
-  imei: string;
-  iccid: string | null;
-  state: string;
-  state_reason: string | null;
-  operator: string | null;
-  operator_code: string | null;
-  rat: string | null;
-  band: string | null;
-  csq: number | null;
-  rsrp: number | null;
-  rsrq: number | null;
-  sinr_raw: number | null;
-  temperature: number | null;
-  wan_ip: string | null;
-  public_ip: string | null;
-  port: number | null;
-  route_table: number | null;
-  state_since: Date;
-  updated_at: Date;
+const LIST_COLUMNS = [
+  "id", "node_id", "slot", "usb_device", "imei", "iccid", "state", "state_reason", "operator", "operator_code", "rat", "band",
+  "csq", "rsrp", "rsrq", "sinr_raw", "temperature", "wan_ip", "public_ip", "proxy_port", "route_table", "state_since", "updated_at",
+] as const satisfies readonly ModemColumn[];
+
+/** A row of `lteproxy modems`: the proxy port is called `port` there. */
+export interface ModemListRow extends Omit<Pick<ModemRow, (typeof LIST_COLUMNS)[number]>, "proxy_port"> {
+  port: ModemRow["proxy_port"];
 }
 
-/** What `lteproxy modems` and GET /api/v1/modems show (nodeId null = every node). */
+/** What `lteproxy modems` and `lteproxy rotate` list (nodeId null = every node). */
 export async function listModemRows(sql: Sql, nodeId: string | null): Promise<ModemListRow[]> {
   return (await sql`
-    select id, node_id, slot, usb_device, imei, iccid, state, state_reason, operator, operator_code, rat, band,
-           csq, rsrp, rsrq, sinr_raw, temperature, host(wan_ip) as wan_ip, host(public_ip) as public_ip,
-           proxy_port as port, route_table, state_since, updated_at
+    select ${sql.unsafe(modemColumns(LIST_COLUMNS, { rename: { proxy_port: "port" } }))}
     from modems where ${nodeId === null ? sql`true` : sql`node_id = ${nodeId}`}
     order by node_id, id`) as unknown as ModemListRow[];
 }

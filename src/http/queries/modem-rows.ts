@@ -4,32 +4,17 @@
  * first health sample of the day (one index probe per modem via LATERAL), a counter reset counts from zero.
  */
 import type { Sql } from "../../db/client.ts";
+import { modemColumns, type ModemRow } from "../../db/queries/modem-state.ts";
 
-export interface DashboardRow {
-  id: number;
-  node_id: string;
-  slot: string | null;
-  imei: string;
-  iccid: string | null;
-  state: string;
-  state_reason: string | null;
-  state_since: Date;
-  operator: string | null;
-  rat: string | null;
-  band: string | null;
-  csq: number | null;
-  rsrp: number | null;
-  rsrq: number | null;
-  sinr_raw: number | null;
-  temperature: number | null;
-  rtt_ms: number | null;
-  wan_ip: string | null;
-  public_ip: string | null;
-  proxy_port: number | null;
-  proxy_enabled: boolean;
-  last_rotation_at: Date | null;
+const DASHBOARD_COLUMNS = [
+  "id", "node_id", "slot", "imei", "iccid", "state", "state_reason", "state_since", "operator", "rat", "band",
+  "csq", "rsrp", "rsrq", "sinr_raw", "temperature", "rtt_ms", "wan_ip", "public_ip", "proxy_port", "proxy_enabled",
+  "last_rotation_at", "updated_at",
+] as const satisfies readonly (keyof ModemRow)[];
+
+/** A dashboard table row: the columns above plus the bytes moved since midnight. */
+export interface DashboardRow extends Pick<ModemRow, (typeof DASHBOARD_COLUMNS)[number]> {
   traffic_today: number;
-  updated_at: Date;
 }
 
 export interface ModemFilter {
@@ -65,9 +50,7 @@ export async function dashboardRows(sql: Sql, f: ModemFilter = {}): Promise<Dash
   const states = f.state ? (STATE_GROUPS[f.state] ?? [f.state]) : null;
   const SLOT_ORDER = sql.unsafe(SLOT_ORDER_SQL);
   return (await sql`
-    select m.id, m.node_id, m.slot, m.imei, m.iccid, m.state, m.state_reason, m.state_since, m.operator, m.rat, m.band,
-           m.csq, m.rsrp, m.rsrq, m.sinr_raw, m.temperature, m.rtt_ms, host(m.wan_ip) as wan_ip,
-           host(m.public_ip) as public_ip, m.proxy_port, m.proxy_enabled, m.last_rotation_at, m.updated_at,
+    select ${sql.unsafe(modemColumns(DASHBOARD_COLUMNS, { table: "m" }))},
            greatest(0, case when first_today.total is null or first_today.total > m.bytes_tx + m.bytes_rx
                             then 0 else m.bytes_tx + m.bytes_rx - first_today.total end)::float8 as traffic_today
     from modems m
@@ -104,35 +87,17 @@ export async function modemCounters(sql: Sql, nodeId: string | null): Promise<Co
   return countStates(rows.map((r) => String(r.state)));
 }
 
-export interface ModemDetail extends DashboardRow {
-  imsi: string | null;
-  manufacturer: string | null;
-  model: string | null;
-  firmware: string | null;
-  hub: string | null;
-  at_path: string | null;
-  qmi_path: string | null;
-  ifname: string | null;
-  usb_device: string | null;
-  sim_state: string | null;
-  operator_code: string | null;
-  registration: string | null;
-  cell_id: string | null;
-  rssi: number | null;
-  wan_prefix: number | null;
-  dns: string[] | null;
-  mtu: number | null;
-  data_session: Record<string, unknown> | null;
-  route_table: number | null;
-  rotation_method: string;
-  rotation_schedule: string | null;
-  has_rotation_link: boolean;
-  bytes_tx: number;
-  bytes_rx: number;
-  health: Record<string, unknown>;
-  last_seen_at: Date | null;
-  created_at: Date;
-}
+const DETAIL_COLUMNS = [
+  "id", "node_id", "slot", "imei", "iccid", "imsi", "manufacturer", "model", "firmware", "hub", "at_path",
+  "qmi_path", "ifname", "usb_device", "state", "state_reason", "state_since", "sim_state", "operator",
+  "operator_code", "registration", "rat", "band", "cell_id", "csq", "rssi", "rsrp", "rsrq", "sinr_raw",
+  "temperature", "wan_ip", "wan_prefix", "dns", "mtu", "public_ip", "rtt_ms", "data_session", "proxy_port", "route_table",
+  "proxy_enabled", "has_rotation_link", "rotation_method", "rotation_schedule", "last_rotation_at", "bytes_tx", "bytes_rx",
+  "health", "last_seen_at", "created_at", "updated_at",
+] as const satisfies readonly (keyof ModemRow)[];
+
+/** The modem page: every column (traffic_today is 0 here; the page does not show it). */
+export interface ModemDetail extends DashboardRow, Pick<ModemRow, (typeof DETAIL_COLUMNS)[number]> {}
 
 /** Parses a path parameter: a numeric row id, or an IMEI (14-16 digits). Null for anything else. */
 export function parseModemRef(ref: string): { id: number } | { imei: string } | null {
@@ -144,14 +109,7 @@ export function parseModemRef(ref: string): { id: number } | { imei: string } | 
 export async function modemDetail(sql: Sql, ref: { id: number } | { imei: string }): Promise<ModemDetail | null> {
   const cond = "id" in ref ? sql`m.id = ${ref.id}` : sql`m.imei = ${ref.imei}`;
   const rows = await sql`
-    select m.id, m.node_id, m.slot, m.imei, m.iccid, m.imsi, m.manufacturer, m.model, m.firmware, m.hub, m.at_path,
-           m.qmi_path, m.ifname, m.usb_device, m.state, m.state_reason, m.state_since, m.sim_state, m.operator,
-           m.operator_code, m.registration, m.rat, m.band, m.cell_id, m.csq, m.rssi, m.rsrp, m.rsrq, m.sinr_raw,
-           m.temperature, host(m.wan_ip) as wan_ip, m.wan_prefix, (select array_agg(host(d)) from unnest(m.dns) d) as dns,
-           m.mtu, host(m.public_ip) as public_ip, m.rtt_ms, m.data_session, m.proxy_port, m.route_table,
-           m.proxy_enabled, (m.rotation_token_hash is not null) as has_rotation_link, m.rotation_method,
-           m.rotation_schedule, m.last_rotation_at, m.bytes_tx, m.bytes_rx, m.health, m.last_seen_at, m.created_at,
-           m.updated_at, 0::float8 as traffic_today
+    select ${sql.unsafe(modemColumns(DETAIL_COLUMNS, { table: "m" }))}, 0::float8 as traffic_today
     from modems m where ${cond} order by m.id limit 1`;
   return (rows[0] as unknown as ModemDetail) ?? null;
 }

@@ -5,37 +5,29 @@
 import type { AtChannel } from "../../modem/at/types.ts";
 import { parseQcrmcallRead } from "../../modem/parsers/qcrmcall.ts";
 import { AppError } from "../../lib/errors.ts";
-import { childLogger, type Logger } from "../../lib/logger.ts";
-import { IpCommand } from "../ip-command.ts";
 import { applyInterfaceSettings, clearInterface } from "./interface-config.ts";
+import { DATA_DRIVER_DEFAULTS, type DataDriverBase, type DataDriverBaseOptions, resolveBaseOptions } from "./driver-options.ts";
 import { checkDataModem } from "./modem-checks.ts";
 import { ensureUdhcpcScript, obtainLease, type UdhcpcOptions } from "./udhcpc.ts";
 import type { DataConnectionDriver, DataModem, DataSession, DataStatus } from "./types.ts";
 
-export interface AtRmnetDriverOptions extends Omit<UdhcpcOptions, "netns"> {
+export interface AtRmnetDriverOptions extends Omit<UdhcpcOptions, "netns" | "run">, DataDriverBaseOptions {
   /** Where the udhcpc lease script is written (config paths.runtime_dir). */
   runtimeDir: string;
-  /** ip for the interface; its namespace is also where udhcpc runs. */
-  ip?: IpCommand;
   /** Finds the AT channel of a modem for stop/status after a restart (sessions started here are remembered). */
   atFor?: (imei: string) => AtChannel | undefined;
-  /** AT$QCRMCALL can take as long as a PDP activation; the EC25 allows up to 150 s for QIACT (ec25.md §4.5). */
+  /** Default DATA_DRIVER_DEFAULTS.rmnetCallTimeoutMs. */
   callTimeoutMs?: number;
-  defaultMtu?: number;
-  logger?: Logger;
-  now?: () => number;
 }
 
 /** Data sessions through AT$QCRMCALL and DHCP. */
 export class AtRmnetDriver implements DataConnectionDriver {
   readonly name = "at-rmnet" as const;
-  private readonly ip: IpCommand;
-  private readonly log: Logger;
+  private readonly base: DataDriverBase;
   private readonly channels = new Map<string, AtChannel>();
 
   constructor(private readonly opts: AtRmnetDriverOptions) {
-    this.ip = opts.ip ?? new IpCommand();
-    this.log = opts.logger ?? childLogger("data-rmnet");
+    this.base = resolveBaseOptions(opts, "data-rmnet");
   }
 
   async start(modem: DataModem): Promise<DataSession> {
@@ -44,7 +36,7 @@ export class AtRmnetDriver implements DataConnectionDriver {
     this.channels.set(modem.imei, at);
     // A call that is already up (control-plane restart) is reused: a second =1,1 would answer ERROR.
     if ((await this.query(at, modem.imei)) !== "connected") {
-      const res = await at.send("AT$QCRMCALL=1,1", { timeoutMs: this.opts.callTimeoutMs ?? 150_000 });
+      const res = await at.send("AT$QCRMCALL=1,1", { timeoutMs: this.opts.callTimeoutMs ?? DATA_DRIVER_DEFAULTS.rmnetCallTimeoutMs });
       if (!res.ok) {
         throw new AppError("AT_RMNET_CALL_FAILED", `AT$QCRMCALL=1,1 on modem ${modem.imei} failed: ${res.final}`, {
           imei: modem.imei, final: res.final, errorCode: res.errorCode,
@@ -52,16 +44,16 @@ export class AtRmnetDriver implements DataConnectionDriver {
       }
     }
     try {
-      await this.ip.exec(["link", "set", "dev", modem.ifname, "up"]);
+      await this.base.ip.exec(["link", "set", "dev", modem.ifname, "up"]);
       const script = await ensureUdhcpcScript(this.opts.runtimeDir);
-      const lease = await obtainLease(modem.ifname, script, { ...this.opts, netns: this.ip.netns });
+      const lease = await obtainLease(modem.ifname, script, { ...this.opts, run: this.base.run, netns: this.base.ip.netns });
       const session: DataSession = {
         imei: modem.imei, ifname: modem.ifname, address: lease.address, prefix: lease.prefix, gateway: lease.gateway,
-        dns: lease.dns, mtu: lease.mtu && lease.mtu >= 576 ? lease.mtu : (this.opts.defaultMtu ?? 1500),
-        driver: "at-rmnet", startedAt: (this.opts.now ?? Date.now)(),
+        dns: lease.dns, mtu: lease.mtu && lease.mtu >= 576 ? lease.mtu : this.base.defaultMtu,
+        driver: "at-rmnet", startedAt: this.base.now(),
       };
-      await applyInterfaceSettings(this.ip, session);
-      this.log.info({ imei: modem.imei, ifname: modem.ifname, address: session.address }, "rmnet data session up");
+      await applyInterfaceSettings(this.base.ip, session);
+      this.base.log.info({ imei: modem.imei, ifname: modem.ifname, address: session.address }, "rmnet data session up");
       return session;
     } catch (error) {
       await at.send("AT$QCRMCALL=0,1").catch(() => undefined);
@@ -83,10 +75,10 @@ export class AtRmnetDriver implements DataConnectionDriver {
         }
       }
     } else {
-      this.log.warn({ imei: session.imei }, "no AT channel to stop the rmnet call; only removing the address");
+      this.base.log.warn({ imei: session.imei }, "no AT channel to stop the rmnet call; only removing the address");
     }
     this.channels.delete(session.imei);
-    await clearInterface(this.ip, session.ifname);
+    await clearInterface(this.base.ip, session.ifname);
     if (failure) throw failure;
   }
 
@@ -106,7 +98,7 @@ export class AtRmnetDriver implements DataConnectionDriver {
       if (!parsed.ok) return "unknown";
       return parsed.value.ipv4 ? "connected" : "disconnected";
     } catch (error) {
-      this.log.warn({ imei, err: (error as Error).message }, "AT$QCRMCALL? failed");
+      this.base.log.warn({ imei, err: (error as Error).message }, "AT$QCRMCALL? failed");
       return "unknown";
     }
   }

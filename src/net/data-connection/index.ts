@@ -1,37 +1,36 @@
 /** Picks the data-connection driver from config (net.driver). app.ts calls this; tests build drivers directly. */
 import { AppError } from "../../lib/errors.ts";
-import type { CommandRunner } from "../ip-command.ts";
 import { IpCommand } from "../ip-command.ts";
-import { AtRmnetDriver } from "./at-rmnet-driver.ts";
-import { QmiDriver } from "./qmi-driver.ts";
-import type { AtChannel } from "../../modem/at/types.ts";
-import type { DataConnectionDriver } from "./types.ts";
+import { AtRmnetDriver, type AtRmnetDriverOptions } from "./at-rmnet-driver.ts";
+import type { DataDriverBaseOptions } from "./driver-options.ts";
+import { QmiDriver, type QmiDriverOptions } from "./qmi-driver.ts";
+import type { DataConnectionDriver, DataDriverName } from "./types.ts";
 
 export type { DataConnectionDriver, DataModem, DataSession, DataStatus, DataDriverName } from "./types.ts";
+export { DATA_DRIVER_DEFAULTS, type DataDriverBaseOptions } from "./driver-options.ts";
 export { QmiDriver } from "./qmi-driver.ts";
 export { AtRmnetDriver } from "./at-rmnet-driver.ts";
 
-export interface DataDriverConfig {
-  driver: "qmi" | "at-rmnet" | "none";
+/** The config side of both drivers' options: each field is documented where the driver declares it. */
+export interface DataDriverConfig
+  extends Pick<DataDriverBaseOptions, "run">, Pick<QmiDriverOptions, "sysfsRoot" | "dataFormat">,
+    Pick<AtRmnetDriverOptions, "runtimeDir" | "atFor"> {
+  driver: DataDriverName | "none";
   /** qmicli path, or an argv prefix such as ["lteproxy", "sim", "qmicli"] for the lab. */
   qmicli: string | string[];
   udhcpc: string;
+  /** Namespace of the modems' interfaces (ip, and udhcpc for at-rmnet). */
   netns?: string;
-  runtimeDir: string;
-  sysfsRoot?: string;
-  dataFormat?: "qmicli" | "sysfs" | "none";
-  run?: CommandRunner;
-  atFor?: (imei: string) => AtChannel | undefined;
 }
 
 /** Returns the configured driver, or undefined for `none` (no data plane). */
 export function createDataConnectionDriver(cfg: DataDriverConfig): DataConnectionDriver | undefined {
-  const ip = new IpCommand({ netns: cfg.netns, run: cfg.run });
+  const base: DataDriverBaseOptions = { ip: new IpCommand({ netns: cfg.netns, run: cfg.run }), run: cfg.run };
   switch (cfg.driver) {
     case "qmi":
-      return new QmiDriver({ qmicli: cfg.qmicli, ip, run: cfg.run, sysfsRoot: cfg.sysfsRoot, dataFormat: cfg.dataFormat });
+      return new QmiDriver({ ...base, qmicli: cfg.qmicli, sysfsRoot: cfg.sysfsRoot, dataFormat: cfg.dataFormat });
     case "at-rmnet":
-      return new AtRmnetDriver({ runtimeDir: cfg.runtimeDir, udhcpc: cfg.udhcpc, ip, run: cfg.run, atFor: cfg.atFor });
+      return new AtRmnetDriver({ ...base, runtimeDir: cfg.runtimeDir, udhcpc: cfg.udhcpc, atFor: cfg.atFor });
     case "none":
       return undefined;
     default:

@@ -7,53 +7,41 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError } from "../../lib/errors.ts";
-import { run } from "../../lib/exec.ts";
-import { childLogger, type Logger } from "../../lib/logger.ts";
-import { type CommandRunner, IpCommand } from "../ip-command.ts";
 import { parseQmiCurrentSettings, parseQmiPacketServiceStatus, parseQmiStartNetwork } from "../qmi/parsers.ts";
 import { applyInterfaceSettings, clearInterface } from "./interface-config.ts";
+import { DATA_DRIVER_DEFAULTS, type DataDriverBase, type DataDriverBaseOptions, resolveBaseOptions } from "./driver-options.ts";
 import { leakedCid, Qmicli, qmiErrorToAppError, qmiFailure } from "./qmicli.ts";
 import { checkDataModem, startNetworkArg } from "./modem-checks.ts";
 import type { DataConnectionDriver, DataModem, DataSession, DataStatus } from "./types.ts";
 
-export interface QmiDriverOptions {
+export interface QmiDriverOptions extends DataDriverBaseOptions {
   /** qmicli path or argv prefix (config net.qmicli; the lab passes its simulator). */
   qmicli?: string | string[];
-  /** Runner for qmicli (default exec.run). */
-  run?: CommandRunner;
-  /** ip for the interface (namespace, runner). */
-  ip?: IpCommand;
   /** How raw-ip is set: qmicli --set-expected-data-format, the sysfs file, or not at all. */
   dataFormat?: "qmicli" | "sysfs" | "none";
   /** Root of sysfs for dataFormat "sysfs" (config paths.sysfs_root). */
   sysfsRoot?: string;
   useProxy?: boolean;
-  /** qmicli timeout for start-network (the network can take tens of seconds to answer). */
+  /** qmicli timeout for start-network (default DATA_DRIVER_DEFAULTS.qmiStartTimeoutMs). */
   startTimeoutMs?: number;
   timeoutMs?: number;
-  /** MTU when the modem reports none. */
-  defaultMtu?: number;
-  logger?: Logger;
-  now?: () => number;
 }
 
 /** Data sessions through qmicli. */
 export class QmiDriver implements DataConnectionDriver {
   readonly name = "qmi" as const;
   private readonly qmicli: Qmicli;
-  private readonly ip: IpCommand;
-  private readonly log: Logger;
-  private readonly opts: Required<Pick<QmiDriverOptions, "dataFormat" | "sysfsRoot" | "startTimeoutMs" | "defaultMtu" | "now">>;
+  private readonly base: DataDriverBase;
+  private readonly opts: Required<Pick<QmiDriverOptions, "dataFormat" | "sysfsRoot" | "startTimeoutMs">>;
 
   constructor(opts: QmiDriverOptions = {}) {
+    const d = DATA_DRIVER_DEFAULTS;
+    this.base = resolveBaseOptions(opts, "data-qmi");
     this.qmicli = new Qmicli({
-      command: opts.qmicli ?? "qmicli", run: opts.run ?? run, useProxy: opts.useProxy ?? false, timeoutMs: opts.timeoutMs ?? 20_000,
+      command: opts.qmicli ?? d.qmicli, run: this.base.run, useProxy: opts.useProxy ?? d.useQmiProxy, timeoutMs: opts.timeoutMs ?? d.qmiTimeoutMs,
     });
-    this.ip = opts.ip ?? new IpCommand();
-    this.log = opts.logger ?? childLogger("data-qmi");
     this.opts = {
-      dataFormat: opts.dataFormat ?? "qmicli", sysfsRoot: opts.sysfsRoot ?? "/sys", startTimeoutMs: opts.startTimeoutMs ?? 60_000,
-      defaultMtu: opts.defaultMtu ?? 1500, now: opts.now ?? Date.now,
+      dataFormat: opts.dataFormat ?? d.qmiDataFormat, sysfsRoot: opts.sysfsRoot ?? d.sysfsRoot, startTimeoutMs: opts.startTimeoutMs ?? d.qmiStartTimeoutMs,
     };
   }
 
@@ -76,17 +64,17 @@ export class QmiDriver implements DataConnectionDriver {
     const pdh = started.value.packetDataHandle;
     const cid = started.value.cid;
     const session: DataSession = {
-      imei: modem.imei, ifname: modem.ifname, qmiPath: dev, address: "", prefix: 0, dns: [], mtu: this.opts.defaultMtu,
-      pdh, cid, driver: "qmi", startedAt: this.opts.now(),
+      imei: modem.imei, ifname: modem.ifname, qmiPath: dev, address: "", prefix: 0, dns: [], mtu: this.base.defaultMtu,
+      pdh, cid, driver: "qmi", startedAt: this.base.now(),
     };
     try {
       await this.readSettings(session);
-      await applyInterfaceSettings(this.ip, session);
+      await applyInterfaceSettings(this.base.ip, session);
     } catch (error) {
-      await this.stop(session).catch((e: unknown) => this.log.warn({ imei: modem.imei, err: (e as Error).message }, "cleanup stop failed"));
+      await this.stop(session).catch((e: unknown) => this.base.log.warn({ imei: modem.imei, err: (e as Error).message }, "cleanup stop failed"));
       throw error;
     }
-    this.log.info({ imei: modem.imei, ifname: modem.ifname, cid, pdh, address: session.address }, "qmi data session up");
+    this.base.log.info({ imei: modem.imei, ifname: modem.ifname, cid, pdh, address: session.address }, "qmi data session up");
     return session;
   }
 
@@ -103,7 +91,7 @@ export class QmiDriver implements DataConnectionDriver {
         if (released) stopError = undefined;
       }
     }
-    await clearInterface(this.ip, session.ifname);
+    await clearInterface(this.base.ip, session.ifname);
     if (stopError) throw withImei(stopError, session.imei);
   }
 
@@ -114,7 +102,7 @@ export class QmiDriver implements DataConnectionDriver {
       const parsed = parseQmiPacketServiceStatus(res.stdout);
       return res.code === 0 && parsed.ok && parsed.value.connected ? "connected" : "disconnected";
     } catch (error) {
-      this.log.warn({ imei: session.imei, err: (error as Error).message }, "qmi status failed");
+      this.base.log.warn({ imei: session.imei, err: (error as Error).message }, "qmi status failed");
       return "disconnected";
     }
   }
@@ -123,7 +111,7 @@ export class QmiDriver implements DataConnectionDriver {
   async releaseCid(device: string, cid: number): Promise<boolean> {
     const res = await this.qmicli.call(device, ["--wds-noop", `--client-cid=${cid}`]).catch(() => undefined);
     const okay = res?.code === 0;
-    if (!okay) this.log.warn({ device, cid, stderr: res?.stderr.trim() }, "cannot release WDS client id");
+    if (!okay) this.base.log.warn({ device, cid, stderr: res?.stderr.trim() }, "cannot release WDS client id");
     return okay;
   }
 
@@ -142,7 +130,7 @@ export class QmiDriver implements DataConnectionDriver {
     session.gateway = v4.gateway ?? undefined;
     session.dns = v4.dns;
     const mtu = parsed.value.mtu;
-    session.mtu = mtu !== null && mtu >= 576 && mtu <= 65_535 ? mtu : this.opts.defaultMtu;
+    session.mtu = mtu !== null && mtu >= 576 && mtu <= 65_535 ? mtu : this.base.defaultMtu;
   }
 
   /** raw-ip must match on both ends; the kernel side can only change while the interface is down (ec25.md §5.3). */
@@ -153,13 +141,13 @@ export class QmiDriver implements DataConnectionDriver {
       const current = (await readFile(file, "utf8").catch(() => undefined))?.trim();
       if (current === undefined) throw new AppError("QMI_NO_RAW_IP", `${file} does not exist: is ${ifname} a qmi_wwan interface?`, { ifname });
       if (current === "Y") return;
-      await this.ip.exec(["link", "set", "dev", ifname, "down"]);
+      await this.base.ip.exec(["link", "set", "dev", ifname, "down"]);
       await writeFile(file, "Y\n").catch((e: Error) => {
         throw new AppError("QMI_DATA_FORMAT_FAILED", `cannot set raw-ip on ${ifname}: ${e.message}`, { ifname });
       });
       return;
     }
-    await this.ip.exec(["link", "set", "dev", ifname, "down"]).catch((e: Error) => {
+    await this.base.ip.exec(["link", "set", "dev", ifname, "down"]).catch((e: Error) => {
       throw new AppError("DATA_IFACE_CONFIG_FAILED", `cannot take ${ifname} down: ${e.message}`, { ifname });
     });
     const res = await this.qmicli.call(dev, ["--set-expected-data-format=raw-ip"]);
