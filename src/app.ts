@@ -18,7 +18,7 @@ import { ModemManager } from "./modem/manager.ts";
 import { serveConsoleRequests } from "./modem/console-requests.ts";
 import { createModemActions } from "./jobs/modem-actions.ts";
 import { atFamilies, proxyFamilies } from "./jobs/metrics-sources.ts";
-import { startHealth } from "./jobs/health-jobs.ts";
+import { startHealth, type HealthOptions, type RunningHealth } from "./jobs/health-jobs.ts";
 import { OutageBuffer } from "./health/outage-buffer.ts";
 import { routeRotations } from "./health/rotation-actions.ts";
 import { startRotation, type RunningRotation } from "./health/rotation-start.ts";
@@ -44,6 +44,10 @@ export interface RunningApp {
   supervisor: ProxySupervisor;
   /** IP rotation: jobs with the unique-IP guarantee, `lteproxy rotate` requests, schedules. */
   rotation: RunningRotation;
+  /** Health sweeps, heal ladder, hub watch, alerts and the node's job registry. */
+  health: RunningHealth;
+  /** What /metrics renders. */
+  metrics: MetricsRegistry;
   /** Event writes that survive a PostgreSQL outage. */
   outage: OutageBuffer;
   url: string;
@@ -61,6 +65,8 @@ export interface AppParts {
   /** Modem manager timings (tests speed them up). */
   manager?: { pollMs?: number; fastPollMs?: number; rescanMs?: number; devRoot?: string };
   routerTickMs?: number;
+  /** Health timings and observers (lab tests); merged over what the config gives. */
+  health?: HealthOptions;
   /** Rotation timings (the demo scales the 5 s airplane hold with its time scale). */
   rotation?: { airplaneHoldMs?: number; onlineTimeoutMs?: number };
 }
@@ -200,9 +206,13 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     const metrics = new MetricsRegistry();
     // Rotation holds a modem (radio off, reboot): health neither probes nor heals it meanwhile.
     let rotation: RunningRotation | undefined;
+    const webhook = config.health.alert_webhook_url
+      ? { url: config.health.alert_webhook_url, token: config.health.alert_webhook_token || undefined }
+      : undefined;
     const health = await startHealth({
       sql: db.sql, nodeId: config.node.id, config, manager, events, metrics, sink: outage,
       busy: (id) => rotation?.service.busy(id) ?? false,
+      options: { ...parts.health, alerts: { webhook, ...parts.health?.alerts } },
     });
     cleanups.unshift(() => health.stop());
     const probe = publicIpProbe(config, parts);
@@ -242,7 +252,7 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     log.info({ url, node: config.node.id }, "control plane listening");
     let stopped = false;
     return {
-      config, db, events, manager, router, supervisor, rotation: running, outage, url, admin,
+      config, db, events, manager, router, supervisor, rotation: running, outage, health, metrics, url, admin,
       async stop(opts = {}) {
         if (stopped) return;
         stopped = true;

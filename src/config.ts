@@ -121,6 +121,13 @@ export const ConfigSchema = v.object({
       check_url: str(""),
       concurrency: int(1, 200, 32),
       retention_days: int(1, 365, 7),
+      /** Alerts are POSTed here as JSON when set (opened and resolved, with retries). */
+      alert_webhook_url: v.optional(
+        v.pipe(v.string("a string"), v.check((s) => s === "" || /^https?:\/\/[^\s]+$/.test(s), "an http:// or https:// URL, or empty")),
+        "",
+      ),
+      /** Sent as `Authorization: Bearer <token>` with each webhook delivery. */
+      alert_webhook_token: str(""),
     }),
     {},
   ),
@@ -149,6 +156,8 @@ const ENV_ALIASES: Record<string, string> = {
   LTEPROXY_METRICS_TOKEN: "metrics.token",
   LTEPROXY_LOG_LEVEL: "log.level",
   LTEPROXY_NODE_ID: "node.id",
+  LTEPROXY_ALERT_WEBHOOK_URL: "health.alert_webhook_url",
+  LTEPROXY_ALERT_WEBHOOK_TOKEN: "health.alert_webhook_token",
 };
 
 type Raw = Record<string, Record<string, unknown>>;

@@ -25,6 +25,8 @@ export interface DemoOptions {
   timeScale?: number;
   /** Use this database instead of the demo's own embedded one (tests). */
   databaseUrl?: string;
+  /** Health timings, webhook and observers for the app's own health (lab tests). */
+  health?: AppParts["health"];
 }
 
 export interface RunningDemo {
@@ -52,6 +54,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       manager: { devRoot: lab.info.devRoot, pollMs: 10_000, fastPollMs: 1000 },
       // the lab runs faster than life: the 5 s airplane hold (ec25.md §6) shrinks with it
       rotation: { airplaneHoldMs: Math.max(200, Math.round(5000 * (opts.timeScale ?? 0.2))) },
+      health: opts.health,
     };
     const config = loadConfig({
       file: opts.configFile,

@@ -4,11 +4,17 @@
  * human resolved while its condition persists comes back as a new one, and a restart neither duplicates nor
  * forgets anything. A rule alert is resolved after its condition was absent on `resolveAfter` evaluations in a row
  * (a flapping condition bumps `occurrences` of the open alert instead of opening and closing a new one each sweep).
+ *
+ * The webhook follows the rows, not this object's own writes: an alert opened or resolved by another writer (the
+ * outage buffer's events_dropped, a human in the panel, a second health instance of the same node) is delivered
+ * when this center next reads the node's alerts (on every raise, clear and sweep), exactly once per center. Before,
+ * a delivery depended on this center winning the INSERT or the UPDATE: with the app's own health running beside a
+ * second one (the lab test), the hub alert's "opened" and "resolved" went out only when the webhook's center won.
+ * The alerts open when the center first reads are taken as already announced (by the process before a restart).
  */
 import type { Sql } from "../db/client.ts";
-import { openAlert, openAlertsOfNode, resolveAlertByKeyReturning, type AlertRow } from "../db/queries/alerts.ts";
+import { alertsById, openAlert, openAlertsOfNode, resolveAlertByKeyReturning, type AlertRow, type AlertSpec } from "../db/queries/alerts.ts";
 import { childLogger } from "../lib/logger.ts";
-import type { AlertSpec } from "./alert-rules.ts";
 import type { HealthMetrics } from "./metrics.ts";
 import { WebhookQueue, type WebhookOptions } from "./webhook.ts";
 
@@ -33,6 +39,8 @@ export class AlertCenter {
   private lastOpen = new Map<string, AlertRow>();
   private gaugeKeys = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** Open alerts whose opening this center delivered (or found open at its first read), by row id. */
+  private announced: Map<number, string> | null = null;
 
   constructor(private readonly opts: AlertCenterOptions) {
     this.webhook = opts.webhook?.url
@@ -55,16 +63,13 @@ export class AlertCenter {
 
   private async raiseNow(spec: AlertSpec, bump: boolean): Promise<{ id: number; created: boolean }> {
     this.absent.delete(spec.dedupKey);
-    if (!bump) {
-      const open = (await openAlertsOfNode(this.opts.sql, this.opts.nodeId)).get(spec.dedupKey);
-      if (open) return { id: Number(open.id), created: false };
-    }
+    const open = (await this.readOpen()).get(spec.dedupKey);
+    if (open && !bump) return { id: Number(open.id), created: false };
     const r = await openAlert(this.opts.sql, { nodeId: this.opts.nodeId, ...spec });
     this.opts.metrics.alertsRaised.inc({ kind: spec.kind, severity: spec.severity });
-    if (r.created) {
-      log.warn({ kind: spec.kind, key: spec.dedupKey, message: spec.message }, "alert opened");
-      this.deliver("alert.opened", { id: r.id, ...spec });
-    }
+    if (r.created) log.warn({ kind: spec.kind, key: spec.dedupKey, message: spec.message }, "alert opened");
+    // Not created: another writer opened it between our read and our insert (we bumped theirs); still ours to deliver.
+    if (r.created || !this.announced?.has(r.id)) this.announceOpened(r.id, spec.dedupKey, { id: r.id, ...spec });
     this.lastOpen.set(spec.dedupKey, { id: r.id, kind: spec.kind, severity: spec.severity, dedup_key: spec.dedupKey } as AlertRow);
     this.updateGauge();
     return r;
@@ -76,13 +81,18 @@ export class AlertCenter {
   }
 
   private async clearNow(dedupKey: string): Promise<boolean> {
+    if (!this.announced) await this.readOpen();
     const row = await resolveAlertByKeyReturning(this.opts.sql, this.opts.nodeId, dedupKey);
     this.absent.delete(dedupKey);
     this.lastOpen.delete(dedupKey);
     this.updateGauge();
-    if (!row) return false;
+    if (!row) {
+      // Someone else resolved it first: their write, but the receiver still hears of it (once).
+      await this.readOpen();
+      return false;
+    }
     log.info({ kind: row.kind, key: dedupKey }, "alert resolved");
-    this.deliver("alert.resolved", rowPayload(row));
+    this.announceResolved(row);
     return true;
   }
 
@@ -93,7 +103,7 @@ export class AlertCenter {
    */
   reconcile(wanted: readonly AlertSpec[], managed: ManagedKey): Promise<void> {
     return this.serial(async () => {
-      const open = await openAlertsOfNode(this.opts.sql, this.opts.nodeId);
+      const open = await this.readOpen();
       const wantedKeys = new Set<string>();
       for (const spec of wanted) {
         wantedKeys.add(spec.dedupKey);
@@ -124,6 +134,40 @@ export class AlertCenter {
     const p = this.chain.then(fn);
     this.chain = p.catch(() => undefined);
     return p;
+  }
+
+  /**
+   * The node's open alerts, and the deliveries they call for: a row this center has not announced was opened by
+   * another writer (alert.opened); an announced row no longer open was resolved by one (alert.resolved), or
+   * deleted with its modem (nothing to say). The first read only takes note.
+   */
+  private async readOpen(): Promise<Map<string, AlertRow>> {
+    const open = await openAlertsOfNode(this.opts.sql, this.opts.nodeId);
+    if (!this.announced) {
+      this.announced = new Map([...open.values()].map((r) => [Number(r.id), r.dedup_key]));
+      return open;
+    }
+    const openIds = new Set([...open.values()].map((r) => Number(r.id)));
+    const gone = [...this.announced.keys()].filter((id) => !openIds.has(id));
+    if (gone.length) {
+      for (const row of await alertsById(this.opts.sql, gone)) if (row.resolved_at) this.announceResolved(row);
+      for (const id of gone) this.announced.delete(id);
+    }
+    for (const row of [...open.values()].sort((a, b) => Number(a.id) - Number(b.id))) {
+      if (!this.announced.has(Number(row.id))) this.announceOpened(Number(row.id), row.dedup_key, rowPayload(row));
+    }
+    return open;
+  }
+
+  private announceOpened(id: number, dedupKey: string, alert: Record<string, unknown>): void {
+    this.announced ??= new Map();
+    this.announced.set(id, dedupKey);
+    this.deliver("alert.opened", alert);
+  }
+
+  private announceResolved(row: AlertRow): void {
+    this.announced?.delete(Number(row.id));
+    this.deliver("alert.resolved", rowPayload(row));
   }
 
   private deliver(event: string, alert: Record<string, unknown>): void {

@@ -10,20 +10,11 @@
  *   modem.no_signal    warning   no CSQ reading for noSignalSweeps sweeps while the radio is on
  *   hub.down           critical  raised by the hub watcher (hub-watch.ts), not by these rules
  */
+import type { AlertSpec } from "../db/queries/alerts.ts";
 import type { ModemState } from "../db/queries/modem-state.ts";
 
-export type AlertSeverity = "info" | "warning" | "critical";
-
-export interface AlertSpec {
-  kind: string;
-  severity: AlertSeverity;
-  scope: "modem" | "hub" | "system";
-  modemId?: number | null;
-  hub?: string | null;
-  dedupKey: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
+// The shape lives with the table (src/db/queries/alerts.ts); re-exported for health's callers and tests.
+export type { AlertSeverity, AlertSpec } from "../db/queries/alerts.ts";
 
 export interface AlertRuleConfig {
   offlineAfterMs: number;

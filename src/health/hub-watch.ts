@@ -18,7 +18,8 @@ import type { ModemState } from "../db/queries/modem-state.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { childLogger } from "../lib/logger.ts";
 import type { ManagedModem } from "../modem/manager.ts";
-import { hubKey, type AlertSpec } from "./alert-rules.ts";
+import type { AlertSpec } from "../db/queries/alerts.ts";
+import { hubKey } from "./alert-rules.ts";
 import type { HealLadder } from "./heal-ladder.ts";
 import { sleepUnlessAborted } from "./abortable-sleep.ts";
 import { usbReset } from "./usb-reset.ts";
@@ -61,7 +62,8 @@ export interface HubDeps {
   hubOf(modemId: number): string | null;
   ladder: HealLadder;
   sysfsRoot: string;
-  alerts: { raise(spec: AlertSpec): Promise<unknown>; clear(key: string): Promise<unknown> };
+  /** The alert center: `created`/true when this call opened/resolved the row (another writer may have been first). */
+  alerts: { raise(spec: AlertSpec): Promise<{ created: boolean }>; clear(key: string): Promise<boolean> };
   clock?: Clock;
 }
 
@@ -158,8 +160,10 @@ export class HubWatcher {
     // The rest of the hub vanishes within the window too: raise once it is over, naming every modem.
     await sleepUnlessAborted(Math.max(0, i.openedAt + this.opts.windowMs - this.clock.now()), signal);
     if (signal.aborted) return;
-    await this.deps.alerts.raise(this.alert(i)).catch((e) => log.warn({ err: String(e) }, "hub alert not stored"));
-    await this.event({ hub: i.hub, modemIds: [...i.modemIds], reason: "modems vanished together" }, "hub.down");
+    const raised = await this.deps.alerts.raise(this.alert(i)).catch((e) => void log.warn({ err: String(e) }, "hub alert not stored"));
+    // hub.down/hub.up follow the alert row: when another health instance of this node saw the same hub go (the
+    // app's beside a test's, or a process still stopping) and opened the row first, the event is its to write.
+    if (raised?.created !== false) await this.event({ hub: i.hub, modemIds: [...i.modemIds], reason: "modems vanished together" }, "hub.down");
     const healed = new Set<number>();
     while (!signal.aborted) {
       const now = this.clock.now();
@@ -191,8 +195,8 @@ export class HubWatcher {
     if (signal.aborted) return;
     i.closed = true;
     const durationMs = this.clock.now() - i.openedAt;
-    await this.event({ hub: i.hub, modemIds: [...i.modemIds], durationMs, resets: i.resets }, "hub.up");
-    await this.deps.alerts.clear(hubKey(i.hub)).catch((e) => log.warn({ err: String(e) }, "hub alert not resolved"));
+    const cleared = await this.deps.alerts.clear(hubKey(i.hub)).catch((e) => void log.warn({ err: String(e) }, "hub alert not resolved"));
+    if (cleared !== false) await this.event({ hub: i.hub, modemIds: [...i.modemIds], durationMs, resets: i.resets }, "hub.up");
     log.info({ hub: i.hub, durationMs }, "USB hub incident over: every modem is back");
   }
 

@@ -73,9 +73,10 @@ export class WebhookQueue {
       this.dropped += n;
       log.error({ dropped: n, total: this.dropped }, "alert webhook queue full: oldest deliveries dropped");
     }
-    this.draining ??= this.drain().finally(() => {
-      this.draining = null;
-    });
+    // The drain clears `draining` itself, in the same synchronous step in which it finds the queue empty. With a
+    // `.finally()` doing it one microtask later, a push landing in between (a delivery from another promise chain)
+    // saw a drain still "running" and sat in the queue until the next alert came along.
+    this.draining ??= this.drain();
   }
 
   /** Resolves when everything queued so far was delivered or given up. */
@@ -84,11 +85,21 @@ export class WebhookQueue {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length) {
-      const body = this.queue.shift();
-      const r = await postJson(this.opts, body, this.fetchImpl);
-      if (!r.ok) log.warn({ url: this.opts.url, attempts: r.attempts, err: r.error }, "alert webhook delivery failed");
-      this.onResult(r);
+    // Yield first, so that `draining` is assigned before the loop can end (push calls this with a non-empty queue).
+    await Promise.resolve();
+    try {
+      while (this.queue.length) {
+        const body = this.queue.shift();
+        const r = await postJson(this.opts, body, this.fetchImpl);
+        if (!r.ok) log.warn({ url: this.opts.url, attempts: r.attempts, err: r.error }, "alert webhook delivery failed");
+        try {
+          this.onResult(r);
+        } catch (e) {
+          log.warn({ err: String(e) }, "webhook result observer threw");
+        }
+      }
+    } finally {
+      this.draining = null;
     }
   }
 }

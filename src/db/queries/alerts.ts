@@ -9,7 +9,7 @@ export interface AlertRow {
   node_id: string;
   kind: string;
   severity: AlertSeverity;
-  scope: "modem" | "hub" | "system";
+  scope: AlertScope;
   modem_id: number | null;
   hub: string | null;
   dedup_key: string;
@@ -24,16 +24,26 @@ export interface AlertRow {
   slot?: string | null;
 }
 
-export interface NewAlert {
-  nodeId: string;
+export type AlertScope = "modem" | "hub" | "system";
+
+/**
+ * What an alert is about, before it has a row: what health's rules and the hub watcher produce (src/health) and
+ * the webhook's `alert` for an opened alert. The dedup key names the thing ("modem:7:failed", "hub:1-2:down").
+ */
+export interface AlertSpec {
   kind: string;
   severity: AlertSeverity;
-  scope: "modem" | "hub" | "system";
+  scope: AlertScope;
   modemId?: number | null;
   hub?: string | null;
   dedupKey: string;
   message: string;
   details?: Record<string, unknown>;
+}
+
+/** An alert to open on one node. */
+export interface NewAlert extends AlertSpec {
+  nodeId: string;
 }
 
 /** Opens an alert or bumps the open one with the same dedup key. Returns its id and whether it is new. */
@@ -124,4 +134,10 @@ export async function resolveAlertByKeyReturning(sql: Sql, nodeId: string, dedup
     update alerts set resolved_at = now() where node_id = ${nodeId} and dedup_key = ${dedupKey} and resolved_at is null
     returning *`;
   return (rows[0] as unknown as AlertRow) ?? null;
+}
+
+/** Rows by id (missing ids are left out), for the alert center to learn how alerts it announced ended. */
+export async function alertsById(sql: Sql, ids: readonly number[]): Promise<AlertRow[]> {
+  if (!ids.length) return [];
+  return (await sql`select * from alerts where id = any(${ids as number[]}::bigint[]) order by id`) as unknown as AlertRow[];
 }

@@ -7,7 +7,7 @@ import { AlertCenter } from "../../../src/health/alert-center.ts";
 import { desiredAlerts, hubKey, type AlertModemView, type AlertSpec } from "../../../src/health/alert-rules.ts";
 import { healthMetrics } from "../../../src/health/metrics.ts";
 import { MetricsRegistry } from "../../../src/http/metrics-registry.ts";
-import { resolveAlert } from "../../../src/db/queries/alerts.ts";
+import { openAlert, resolveAlert } from "../../../src/db/queries/alerts.ts";
 import { createTestDb, type TestDb } from "../../helpers/db.ts";
 
 const NODE = "alert-node";
@@ -82,5 +82,41 @@ describe("AlertCenter", () => {
     const again = await db.sql`select id from alerts where node_id = ${NODE} and resolved_at is null`;
     expect(again.length).toBe(1);
     expect(Number(again[0]!.id)).not.toBe(Number(first[0]!.id));
+  });
+
+  test("the webhook follows the rows: alerts opened or resolved by other writers are delivered once; what was open at the first read only when it ends", async () => {
+    await db.sql`update alerts set resolved_at = now() where node_id = ${NODE} and resolved_at is null`;
+    const before: AlertSpec = { kind: "modem.temperature", severity: "warning", scope: "modem", modemId, dedupKey: "modem:x:before", message: "hot before start" };
+    await openAlert(db.sql, { nodeId: NODE, ...before });
+    got.length = 0;
+    const managed = (k: string) => k.startsWith("modem:");
+    // This node's two health instances (the app's and a second one), only one with a webhook.
+    const hooked = new AlertCenter({ sql: db.sql, nodeId: NODE, metrics: healthMetrics(registry), webhook: { url: `http://127.0.0.1:${receiver.port}/hook`, backoffBaseMs: 10 } });
+    const other = new AlertCenter({ sql: db.sql, nodeId: NODE, metrics: healthMetrics(registry) });
+    await hooked.reconcile([], () => false); // first read: what is open now was announced before a restart
+    const hub: AlertSpec = { kind: "hub.down", severity: "critical", scope: "hub", hub: "1-3", dedupKey: hubKey("1-3"), message: "USB hub 1-3: 3 modems vanished" };
+    expect((await other.raise(hub)).created).toBe(true);
+    expect((await hooked.raise(hub)).created).toBe(false);
+    // The outage buffer opens its alert with openAlert directly.
+    await openAlert(db.sql, { nodeId: NODE, kind: "events_dropped", severity: "warning", scope: "system", dedupKey: "events.dropped", message: "3 events dropped" });
+    await hooked.reconcile([], () => false);
+    expect(await other.clear(hubKey("1-3"))).toBe(true);
+    expect(await hooked.clear(hubKey("1-3"))).toBe(false);
+    // A human resolves the other one in the panel.
+    const dropped = await db.sql`select id from alerts where node_id = ${NODE} and dedup_key = 'events.dropped' and resolved_at is null`;
+    expect(await resolveAlert(db.sql, Number(dropped[0]!.id))).toBe("ok");
+    for (let i = 0; i < 3; i++) await hooked.reconcile([], managed);
+    await hooked.idle();
+    expect(got.map((g) => `${g.event}:${g.alert.kind}:${g.alert.dedupKey}`)).toEqual([
+      "alert.opened:hub.down:hub:1-3:down",
+      "alert.opened:events_dropped:events.dropped",
+      "alert.resolved:hub.down:hub:1-3:down",
+      "alert.resolved:events_dropped:events.dropped",
+      // open before the first read: not announced again, but its end is (the rules resolved it, 2 absent reads)
+      "alert.resolved:modem.temperature:modem:x:before",
+    ]);
+    expect(got[0]!.alert).toMatchObject({ hub: "1-3", scope: "hub", message: hub.message });
+    expect(got[2]!.alert.resolvedAt).toBeTruthy();
+    expect(got.every((g) => g.node === NODE)).toBe(true);
   });
 });

@@ -4,7 +4,10 @@
  * (heal-lab.test.ts) drops a real simulated hub.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HubWatcher } from "../../../src/health/hub-watch.ts";
+import { HubWatcher, type HubDeps } from "../../../src/health/hub-watch.ts";
+import { AlertCenter } from "../../../src/health/alert-center.ts";
+import { healthMetrics } from "../../../src/health/metrics.ts";
+import { MetricsRegistry } from "../../../src/http/metrics-registry.ts";
 import type { AlertSpec } from "../../../src/health/alert-rules.ts";
 import type { HealLadder } from "../../../src/health/heal-ladder.ts";
 import type { ModemState } from "../../../src/db/queries/modem-state.ts";
@@ -21,8 +24,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function setup() {
-  const states = new Map<number, ModemState>();
+function setup(opts: { alerts?: HubDeps["alerts"]; states?: Map<number, ModemState> } = {}) {
+  const states = opts.states ?? new Map<number, ModemState>();
   const hubOf = (id: number) => (id < 10 ? "1-1" : "1-2");
   const raised: AlertSpec[] = [];
   const cleared: string[] = [];
@@ -31,7 +34,10 @@ function setup() {
     sql: db.sql, nodeId: NODE, hubOf, sysfsRoot: "/nonexistent",
     modems: { get: (id) => (states.has(id) ? ({ id, state: states.get(id) } as ManagedModem) : undefined) },
     ladder: { heal: async (id: number) => { healed.push(id); states.set(id, "online"); return { modemId: id, result: "recovered", attempts: 1, durationMs: 0, detail: "" }; } } as unknown as HealLadder,
-    alerts: { raise: async (a) => void raised.push(a), clear: async (k) => void cleared.push(k) },
+    alerts: opts.alerts ?? {
+      raise: async (a) => (raised.push(a), { created: true }),
+      clear: async (k) => (cleared.push(k), true),
+    },
   }, { minModems: 3, windowMs: 150, graceMs: 100, pollMs: 20, settleMs: 100, resetHoldMs: 1 });
   const vanish = (id: number, from: ModemState = "online") => {
     states.set(id, "unplugged");
@@ -86,12 +92,38 @@ describe("HubWatcher", () => {
     expect(w.open()).toEqual([]);
     expect(healed).toEqual([4]);
     expect(cleared).toEqual(["hub:1-1:down"]);
+    await w.stop(); // the incident is closed: stop only waits for its hub.up event
     const ev = await db.sql`select kind, payload from modem_events where node_id = ${NODE} order by seq`;
     const kinds = ev.map((e) => (e.kind === "heal.step" ? `heal.step:${(e.payload as { step: string }).step}` : e.kind));
     expect(kinds[0]).toBe("hub.down");
     expect(kinds.at(-1)).toBe("hub.up");
     // the hub was not in sysfs: the reset attempt is recorded as failed, not thrown
     expect(kinds).toContain("heal.step:hub-reset");
-    await w.stop();
+  });
+
+  test("two health instances of one node watching the same hub: one alert, one hub.down and one hub.up event", async () => {
+    await db.sql`delete from modem_events where node_id = ${NODE}`;
+    const states = new Map<number, ModemState>();
+    const center = () => new AlertCenter({ sql: db.sql, nodeId: NODE, metrics: healthMetrics(new MetricsRegistry()) });
+    const a = setup({ states, alerts: center() });
+    const b = setup({ states, alerts: center() });
+    for (const id of [11, 12, 13]) {
+      states.set(id, "unplugged");
+      a.w.onTransition(id, "online", "unplugged");
+      b.w.onTransition(id, "online", "unplugged");
+    }
+    const open = () => db.sql`select id, hub from alerts where node_id = ${NODE} and dedup_key = 'hub:1-2:down' and resolved_at is null`;
+    let deadline = Date.now() + 5000;
+    while ((await open()).length === 0 && Date.now() < deadline) await Bun.sleep(20);
+    expect((await open()).map((r) => r.hub)).toEqual(["1-2"]);
+    for (const id of [11, 12, 13]) states.set(id, "online");
+    deadline = Date.now() + 5000;
+    while ((a.w.open().length || b.w.open().length) && Date.now() < deadline) await Bun.sleep(20);
+    await Promise.all([a.w.stop(), b.w.stop()]);
+    expect((await open()).length).toBe(0);
+    const rows = await db.sql`select count(*)::int as n from alerts where node_id = ${NODE} and dedup_key = 'hub:1-2:down'`;
+    expect(rows[0]!.n).toBe(1);
+    const ev = await db.sql`select kind from modem_events where node_id = ${NODE} and kind in ('hub.down', 'hub.up') order by seq`;
+    expect(ev.map((e) => e.kind)).toEqual(["hub.down", "hub.up"]);
   });
 });

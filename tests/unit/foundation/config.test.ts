@@ -22,8 +22,15 @@ describe("config", () => {
     [{ LTEPROXY_PROXY_ENGINE: "squid" }, /LTEPROXY_PROXY_ENGINE \(proxy\.engine\) = "squid": expected one of builtin, 3proxy/],
     [{ LTEPROXY_HEALTH_INTERVAL_S: "10" }, /health\.interval_s.*expected an integer from 30 to 60/],
     [{ LTEPROXY_PROXY_PORT_MIN: "5000", LTEPROXY_PROXY_PORT_MAX: "4000" }, /port_min \(5000\) must not exceed/],
+    [{ LTEPROXY_ALERT_WEBHOOK_URL: "hooks.example/alert" }, /health\.alert_webhook_url.*expected an http:\/\/ or https:\/\/ URL, or empty/],
   ])("rejects %p with a message naming key, value and what is allowed", (env, message) => {
     expect(() => loadConfig({ env })).toThrow(message);
+  });
+
+  test("alert webhook: off by default, set by alias or section key", () => {
+    expect(loadConfig({ env: {} }).health.alert_webhook_url).toBe("");
+    const c = loadConfig({ env: { LTEPROXY_ALERT_WEBHOOK_URL: "http://10.0.0.5:9000/hook", LTEPROXY_HEALTH_ALERT_WEBHOOK_TOKEN: "t0k" } });
+    expect([c.health.alert_webhook_url, c.health.alert_webhook_token]).toEqual(["http://10.0.0.5:9000/hook", "t0k"]);
   });
 
   test("env overrides the file, aliases work, lists split on commas", () => {

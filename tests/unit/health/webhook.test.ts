@@ -64,4 +64,28 @@ describe("WebhookQueue", () => {
     expect(received.length + q.dropped).toBe(6);
     expect((received.at(-1)!.body as { n: number }).n).toBe(5);
   });
+
+  test("a push arriving while the drain is finishing is delivered, whatever microtask it lands in", async () => {
+    // The drain used to be marked done one microtask after it found the queue empty: a push in that gap (k = 0
+    // here) waited for the next alert. Try every depth around the end of the drain.
+    for (let k = 0; k < 8; k++) {
+      const bodies: unknown[] = [];
+      const fetchImpl = (async (_url: string, init: RequestInit) => {
+        bodies.push(JSON.parse(String(init.body)));
+        return new Response("ok");
+      }) as unknown as typeof fetch;
+      let first = true;
+      const q: WebhookQueue = new WebhookQueue({ url: "http://127.0.0.1:9/unused" }, () => {
+        if (!first) return;
+        first = false;
+        let n = k;
+        const hop = (): void => (n-- > 0 ? queueMicrotask(hop) : q.push({ n: 2 }));
+        queueMicrotask(hop);
+      }, fetchImpl);
+      q.push({ n: 1 });
+      for (let i = 0; i < 50 && bodies.length < 2; i++) await Bun.sleep(2);
+      await q.idle();
+      expect({ k, bodies }).toEqual({ k, bodies: [{ n: 1 }, { n: 2 }] });
+    }
+  });
 });
