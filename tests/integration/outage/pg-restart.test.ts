@@ -77,6 +77,21 @@ describe.skipIf(!lab)("PostgreSQL restart under a running control plane (lab, ow
         await Bun.sleep(50);
       }
     })();
+    // a technician's panel session, opened while PostgreSQL is up
+    const { url: panel } = await cp.ready;
+    const origin = new URL(panel).origin;
+    const loginRes = await fetch(new URL("/login", panel), {
+      method: "POST", redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin, "sec-fetch-site": "same-origin", "hx-request": "true" },
+      body: new URLSearchParams({ username: "admin", password: "outage-test-pass" }).toString(),
+    });
+    const cookie = (loginRes.headers.get("set-cookie") ?? "").split(";")[0]!;
+    expect(cookie).toMatch(/=/);
+    const dashboard = async () => {
+      const r = await fetch(panel, { headers: { cookie }, redirect: "manual" });
+      return { status: r.status, html: await r.text() };
+    };
+    expect((await dashboard()).html).not.toContain("Database unreachable");
     const { jobs } = await cp.call<{ jobs: Array<{ jobId: string }> }>("rotate", { ids: [idOf(proxies[0]!.imei), idOf(proxies[1]!.imei)] });
     await Bun.sleep(500);
 
@@ -85,6 +100,7 @@ describe.skipIf(!lab)("PostgreSQL restart under a running control plane (lab, ow
     await pg.stop();
     await Bun.sleep(1000);
     const during = await cp.call<{ healthy: boolean }>("stats");
+    const pageDuring = await dashboard();
     await Bun.sleep(1500);
     pg = await startEmbeddedPostgres({ dataDir: join(dir, "pg"), port: pg.port });
     const upAt = Date.now();
@@ -101,6 +117,9 @@ describe.skipIf(!lab)("PostgreSQL restart under a running control plane (lab, ow
     expect(cp.problems).toEqual([]);
     expect(cp.proc.exitCode).toBeNull();
     expect(during.healthy).toBe(false);
+    // the panel still answers, read-only, with the banner
+    expect(pageDuring.status).toBe(200);
+    expect(pageDuring.html).toContain("Database unreachable: the panel is read-only");
     expect(drain.drained).toBe(true);
     expect(drain.stats).toMatchObject({ dropped: 0, refused: 0, queued: 0, down: false });
     expect(drain.stats.outages).toBeGreaterThanOrEqual(1);
