@@ -104,7 +104,18 @@ describe("HubWatcher", () => {
   test("two health instances of one node watching the same hub: one alert, one hub.down and one hub.up event", async () => {
     await db.sql`delete from modem_events where node_id = ${NODE}`;
     const states = new Map<number, ModemState>();
-    const center = () => new AlertCenter({ sql: db.sql, nodeId: NODE, metrics: healthMetrics(new MetricsRegistry()) });
+    const raising: Array<Promise<unknown>> = [];
+    const center = (): HubDeps["alerts"] => {
+      const c = new AlertCenter({ sql: db.sql, nodeId: NODE, metrics: healthMetrics(new MetricsRegistry()) });
+      return {
+        raise: (spec) => {
+          const p = c.raise(spec);
+          raising.push(p);
+          return p;
+        },
+        clear: (key) => c.clear(key),
+      };
+    };
     const a = setup({ states, alerts: center() });
     const b = setup({ states, alerts: center() });
     for (const id of [11, 12, 13]) {
@@ -114,7 +125,11 @@ describe("HubWatcher", () => {
     }
     const open = () => db.sql`select id, hub from alerts where node_id = ${NODE} and dedup_key = 'hub:1-2:down' and resolved_at is null`;
     let deadline = Date.now() + 5000;
-    while ((await open()).length === 0 && Date.now() < deadline) await Bun.sleep(20);
+    // both instances have raised (concurrently) before the modems come back; a raise that only arrives after the
+    // other instance resolved would be a new incident, which is not what this test is about
+    while (((await open()).length === 0 || !a.w.open().length || !b.w.open().length) && Date.now() < deadline) await Bun.sleep(20);
+    await Promise.all(raising);
+    expect(raising.length).toBe(2);
     expect((await open()).map((r) => r.hub)).toEqual(["1-2"]);
     for (const id of [11, 12, 13]) states.set(id, "online");
     deadline = Date.now() + 5000;
