@@ -17,6 +17,8 @@ import { ensureAdmin, type EnsureAdminResult } from "./http/auth/ensure-admin.ts
 import { ModemManager } from "./modem/manager.ts";
 import { serveConsoleRequests } from "./modem/console-requests.ts";
 import { createModemActions } from "./jobs/modem-actions.ts";
+import { fleetActions, serveActionRequests } from "./jobs/fleet-actions.ts";
+import { startSmsInbox } from "./modem/sms-inbox.ts";
 import { atFamilies, proxyFamilies } from "./jobs/metrics-sources.ts";
 import { startHealth, type HealthOptions, type RunningHealth } from "./jobs/health-jobs.ts";
 import { OutageBuffer } from "./health/outage-buffer.ts";
@@ -198,8 +200,11 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
     await manager.start();
     // `lteproxy at` from another process asks through the event stream while this process owns the ports.
     const unserveConsole = serveConsoleRequests(manager, (fn) => events.subscribe(fn));
+    // Incoming SMS: +CMTI and periodic sweeps into sms_messages, deleted from the SIM only once stored.
+    const inbox = startSmsInbox({ sql: db.sql, nodeId: config.node.id, manager });
     cleanups.unshift(async () => {
       unserveConsole();
+      await inbox.stop();
       await manager.stop();
     });
 
@@ -233,7 +238,11 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
         return asked.length ? `rotation requested for modems ${asked.join(", ")}` : "none due";
       },
     });
-    const actions = routeRotations(createModemActions({ sql: db.sql, nodeId: config.node.id, manager }), running.service);
+    // This node's own modems: rotations through the rotation service. Another node's modem: forwarded through the
+    // event stream to that node's control plane (fleetActions must be outermost), which serves them here too.
+    const local = routeRotations(createModemActions({ sql: db.sql, nodeId: config.node.id, manager }), running.service);
+    const actions = fleetActions(local, { sql: db.sql, nodeId: config.node.id });
+    cleanups.unshift(serveActionRequests(local, (fn) => events.subscribe(fn), { nodeId: config.node.id, events: outage }));
     metrics.collect(() => atFamilies(manager));
     metrics.collect(() => proxyFamilies(supervisor));
     const app = createHttpApp({

@@ -52,6 +52,27 @@ const APP_CODE_STATUS: Record<string, number> = {
   MODEM_OFFLINE: 409,
   MODEM_TIMEOUT: 504,
   AT_TIMEOUT: 504,
+  MODEM_NOT_PRESENT: 409,
+  MODEM_BAD_STATE: 409,
+  MODEM_BAD_ARGUMENT: 422,
+  MODEM_BAD_ANSWER: 502,
+  MODEM_FAILED: 502,
+  ROTATION_SCHEDULE_INVALID: 422,
+  ROTATION_CANCELLED: 409,
+  ROTATION_NO_PUBLIC_IP: 502,
+  ROTATION_TIMEOUT: 504,
+  // fleet: the node that owns the modem carries the action out
+  NODE_OFFLINE: 503,
+  NODE_NO_REPLY: 504,
+  WRONG_NODE: 409,
+  CONSOLE_NO_REPLY: 504,
+  // the console policy's refusals (src/modem/console-policy.ts), e.g. from a forwarded console command
+  CONSOLE_NOT_ALLOWED: 422,
+  CONSOLE_INVALID: 422,
+  CONSOLE_CHAINING: 422,
+  CONSOLE_INJECTION: 422,
+  CONSOLE_DIAL: 422,
+  ROTATION_NO_REPLY: 504,
 };
 
 /** Maps any thrown value to an HttpError, or null when it is an unexpected failure (→ 500). */

@@ -3,9 +3,11 @@
  * `action.requested` then `action.done` rows in modem_events (status = the latest of them), so progress reaches the
  * panel over SSE like any other change.
  *
- * Only modems of this node are acted on (a fleet node forwarding through the event stream is not built yet).
- * app.ts wraps these with routeRotations (src/health/rotation-actions.ts): `rotate` becomes a rotation job with the
- * unique-IP guarantee; the plain airplane toggle below is what `rotate` does without that wrapper.
+ * Only modems of this node are acted on (WRONG_NODE otherwise): fleet-actions.ts forwards another node's modems to
+ * that node through the event stream. app.ts wraps these with routeRotations (src/health/rotation-actions.ts):
+ * `rotate` becomes a rotation job with the unique-IP guarantee; the plain airplane toggle below is what `rotate` does
+ * without that wrapper. SMS sending and USSD run synchronously (the panel waits for the answer) but are recorded as
+ * jobs too, so every node's event log shows who did what (sms-actions.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/client.ts";
@@ -14,13 +16,14 @@ import type { ModemManager } from "../modem/manager.ts";
 import type { ModemActions, ModemAction, Actor, JobStatus } from "../http/context.ts";
 import { AppError } from "../lib/errors.ts";
 import { childLogger } from "../lib/logger.ts";
+import { createSmsActions } from "./sms-actions.ts";
 
 const log = childLogger("actions");
 
 /** Airplane hold: shorter radio-off periods often re-register with the same IP (ec25.md §6). */
 const AIRPLANE_HOLD_MS = 5_000;
 
-export function createModemActions(opts: { sql: Sql; nodeId: string; manager: ModemManager; airplaneHoldMs?: number }): ModemActions {
+export function createModemActions(opts: { sql: Sql; nodeId: string; manager: ModemManager; airplaneHoldMs?: number; ussdTimeoutMs?: number }): ModemActions {
   const { sql, nodeId, manager } = opts;
   const running = new Map<number, string>();
 
@@ -62,7 +65,11 @@ export function createModemActions(opts: { sql: Sql; nodeId: string; manager: Mo
     }
   }
 
+  const smsUssd = createSmsActions({ sql, nodeId, manager, modemRow, ussdTimeoutMs: opts.ussdTimeoutMs });
+
   return {
+    sms: smsUssd.sms,
+    ussd: smsUssd.ussd,
     async request(modemId, action, actor: Actor) {
       await modemRow(modemId);
       const current = running.get(modemId);

@@ -60,7 +60,7 @@ export function apiFleetPlugin(env: HttpEnv) {
       const events = await listEvents(ctx.sql, { afterSeq: q.after, beforeSeq: q.before, kind: q.kind, nodeId: q.node, modemId: q.modem, limit, ascending: forward });
       const last = events[events.length - 1];
       return {
-        events,
+        events: events.map(withoutForwardedContent),
         next: events.length === limit && last ? (forward ? { after: last.seq } : { before: last.seq }) : null,
         lastSeq: ctx.events.lastSeq,
       };
@@ -72,4 +72,14 @@ export function apiFleetPlugin(env: HttpEnv) {
     }, access("technician", "Run a scheduled job now", { tags: ["jobs"] }))
     .get("/nodes", () => listNodes(ctx.sql), access("viewer", "Appliances sharing this database", { tags: ["fleet"] }))
     .get("/settings", () => getSettings(ctx.sql, ctx.nodeId), access("viewer", "Effective settings of this node", { tags: ["settings"] }));
+}
+
+/**
+ * Forwarded fleet actions carry their arguments and answers (SMS text and recipient, USSD replies, console output)
+ * between control planes in the event log; viewers reading the log get the envelope without them.
+ */
+function withoutForwardedContent<E extends { kind: string; payload: unknown }>(e: E): E {
+  if (e.kind !== "action.forward" && e.kind !== "action.forward.reply") return e;
+  const { args: _a, value: _v, ...rest } = (e.payload ?? {}) as Record<string, unknown>;
+  return { ...e, payload: rest };
 }
