@@ -6,7 +6,11 @@
  *   - each as a ratio to direct measured in the same run
  *   - RSS of the engine process serving 100 ports (idle and after the load)
  *
- *   bun bench/proxy.ts [--runs N] [--json]
+ *   bun bench/proxy.ts [--runs N] [--json] [--compare-js]
+ *
+ * Tunnels (CONNECT, SOCKS5) and large Content-Length bodies go through the engine's splice(2)
+ * relay. --compare-js also starts a second engine with LTEPROXY_SPLICE=0 (the JS relay) and adds
+ * its throughput, interleaved with the others, so the two relays are compared under the same load.
  *
  * The engine runs as its own process (`lteproxy proxy` entry, as in production); the origin is a
  * minimal keep-alive HTTP server in another process that writes one reused 1 MiB buffer, so the
@@ -22,6 +26,7 @@ import type { ProxyConfigInput } from "../src/proxy/engine/config-schema.ts";
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf("--runs") + 1] || 5) || 5;
 const JSON_OUT = args.includes("--json");
+const COMPARE_JS = args.includes("--compare-js");
 const N_REQ = 1000;
 const N_CONC = 1000;
 const BIG = 100 * 1024 * 1024;
@@ -160,6 +165,8 @@ const socksAuth = new Uint8Array([1, 5, ...Buffer.from("alice"), 10, ...Buffer.f
 const socksConnect = (port: number) => new Uint8Array([5, 1, 0, 1, 127, 0, 0, 1, port >> 8, port & 255]);
 
 type Path = "direct" | "http" | "socks5";
+/** Throughput paths: the -js ones go through the second engine (JS relay, --compare-js). */
+type TpPath = Path | "http-js" | "socks5-js";
 
 /** Opens a connection that is ready for origin requests on `path`; returns it and the request text. */
 async function open(path: Path, originPort: number, proxyPort: number, small = "/small"): Promise<{ c: Conn; req: string }> {
@@ -234,13 +241,27 @@ async function concurrent(path: Path, originPort: number, proxyPort: number): Pr
   return { ms: performance.now() - t0, errors };
 }
 
-async function curlSpeed(path: Path, originPort: number, proxyPort: number): Promise<number> {
+/** utime + stime of a process (all its threads), ms; /proc ticks are 10 ms (CLK_TCK 100). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(rest[11]) + Number(rest[12])) * 10;
+}
+
+/** Engine CPU spent per download, by path (the proxy's own cost, independent of the neighbours). */
+const cpuPerDownload: Partial<Record<TpPath, number[]>> = {};
+
+async function curlSpeed(path: TpPath, originPort: number, proxyPort: number): Promise<number> {
+  const port = path.endsWith("-js") ? jsPort : proxyPort;
+  const pid = path === "direct" ? null : path.endsWith("-js") ? jsEngine!.pid : engine.pid;
+  const cpu0 = pid ? cpuMs(pid) : 0;
   const via =
-    path === "direct" ? [] : path === "http" ? ["-x", `http://alice:bench-pass@127.0.0.1:${proxyPort}`] : ["--socks5", `alice:bench-pass@127.0.0.1:${proxyPort}`];
+    path === "direct" ? [] : path.startsWith("http") ? ["-x", `http://alice:bench-pass@127.0.0.1:${port}`] : ["--socks5", `alice:bench-pass@127.0.0.1:${port}`];
   const p = Bun.spawn(["curl", "-sS", "-o", "/dev/null", "-w", "%{speed_download} %{size_download}", ...via, `http://127.0.0.1:${originPort}/big`], { stdout: "pipe" });
   const out = (await new Response(p.stdout).text()).trim().split(" ");
   await p.exited;
   if (Number(out[1]) !== BIG) throw new Error(`${path}: got ${out[1]} bytes`);
+  if (pid) (cpuPerDownload[path] ??= []).push(cpuMs(pid) - cpu0);
   return Number(out[0]) / 1e6; // MB/s, like the 3proxy reference
 }
 
@@ -273,12 +294,25 @@ const config: ProxyConfigInput = {
   })),
 };
 writeProxyConfigFile(join(dir, "proxy.json"), config);
-const engineArgs = ["--config", join(dir, "proxy.json")];
-const engine = Bun.spawn([process.execPath, "-e", `import { proxyCommand } from ${JSON.stringify(CLI)}; process.exit(await proxyCommand(${JSON.stringify(engineArgs)}));`], {
-  stdout: "ignore",
-  stderr: "inherit",
-  env: { ...process.env, LTEPROXY_LOG_LEVEL: "warn" },
-});
+const spawnEngine = (file: string, env: Record<string, string> = {}) =>
+  Bun.spawn([process.execPath, "-e", `import { proxyCommand } from ${JSON.stringify(CLI)}; process.exit(await proxyCommand(${JSON.stringify(["--config", file])}));`], {
+    stdout: "ignore",
+    stderr: "inherit",
+    env: { ...process.env, LTEPROXY_LOG_LEVEL: "warn", ...env },
+  });
+const engine = spawnEngine(join(dir, "proxy.json"));
+// The JS-relay engine for --compare-js: one port, same user.
+const jsPort = (await freePorts(1))[0];
+let jsEngine: ReturnType<typeof spawnEngine> | null = null;
+if (COMPARE_JS) {
+  writeProxyConfigFile(join(dir, "proxy-js.json"), {
+    ...config,
+    statsSocket: join(dir, "stats-js.sock"),
+    logSpoolDir: join(dir, "spool-js"),
+    ports: [{ ...config.ports![0], id: "866000000009999", port: jsPort }],
+  });
+  jsEngine = spawnEngine(join(dir, "proxy-js.json"), { LTEPROXY_SPLICE: "0" });
+}
 
 type Lat = { median: number; p99: number; errors: number };
 const PATHS: Path[] = ["direct", "http", "socks5"];
@@ -297,18 +331,28 @@ try {
   const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   log(`lteproxy proxy bench: Bun ${Bun.version}, ${navigator.hardwareConcurrency} CPUs, load ${load()}`);
 
-  // Warm-up (JIT, password cache).
+  for (let i = 0; jsEngine && i < 100; i++) {
+    try {
+      await fetch("http://localhost/healthz", { unix: join(dir, "stats-js.sock") } as RequestInit);
+      break;
+    } catch {}
+    await Bun.sleep(50);
+  }
+  // Warm-up (JIT, password cache, the splice worker).
   await keepAlive("http", originPorts.minimal, proxyPort);
   await curlSpeed("http", originPorts.minimal, proxyPort);
+  await curlSpeed("socks5", originPorts.minimal, proxyPort);
+  if (jsEngine) await curlSpeed("http-js", originPorts.minimal, proxyPort);
 
   const results: Record<string, unknown> = {};
   for (const [name, originPort] of Object.entries(originPorts)) {
-    const tp: Record<Path, number[]> = { direct: [], http: [], socks5: [] };
-    for (let r = 0; r < RUNS; r++) for (const p of PATHS) tp[p].push(await curlSpeed(p, originPort, proxyPort));
-    const thr = { direct: median(tp.direct), http: median(tp.http), socks5: median(tp.socks5) };
+    const tpPaths: TpPath[] = COMPARE_JS ? [...PATHS, "http-js", "socks5-js"] : PATHS;
+    const tp = Object.fromEntries(tpPaths.map((p) => [p, [] as number[]])) as Record<TpPath, number[]>;
+    for (let r = 0; r < RUNS; r++) for (const p of tpPaths) tp[p].push(await curlSpeed(p, originPort, proxyPort));
+    const thr = Object.fromEntries(tpPaths.map((p) => [p, median(tp[p])])) as Record<TpPath, number>;
     log(`\n[origin: ${name}] 100 MiB download with curl, median of ${RUNS} interleaved runs (MB/s = 1e6 B/s)`);
-    log(`  direct ${thr.direct.toFixed(0)}   http ${thr.http.toFixed(0)} (${ratio(thr.http, thr.direct)}x)   socks5 ${thr.socks5.toFixed(0)} (${ratio(thr.socks5, thr.direct)}x)`);
-    log(`  runs: direct ${tp.direct.map((x) => x.toFixed(0)).join(" ")} | http ${tp.http.map((x) => x.toFixed(0)).join(" ")} | socks5 ${tp.socks5.map((x) => x.toFixed(0)).join(" ")}`);
+    log(`  ${tpPaths.map((p) => `${p} ${thr[p].toFixed(0)}${p === "direct" ? "" : ` (${ratio(thr[p], thr.direct)}x)`}`).join("   ")}`);
+    log(`  runs: ${tpPaths.map((p) => `${p} ${tp[p].map((x) => x.toFixed(0)).join(" ")}`).join(" | ")}`);
 
     const lat: Record<string, Lat> = {};
     for (const p of PATHS) lat[`ka-${p}`] = await keepAlive(p, originPort, proxyPort);
@@ -338,6 +382,11 @@ try {
 
   await Bun.sleep(500);
   const rssLoaded = rssMb(engine.pid);
+  const st = (await (await fetch("http://localhost/stats", { unix: join(dir, "stats.sock") } as RequestInit)).json()) as {
+    splice: { started: number; fallbacks: number; error: string | null };
+  };
+  log(`Engine CPU per 100 MiB download, median ms: ${Object.entries(cpuPerDownload).map(([p, v]) => `${p} ${median(v)}`).join("   ")}`);
+  log(`Splice relay: ${st.splice.started} jobs handed over, ${st.splice.fallbacks} fallbacks to JS${st.splice.error ? `, error: ${st.splice.error}` : ""}`);
   log(`\nEngine RSS serving 100 ports: ${rssIdle} MB idle, ${rssLoaded} MB after the runs above (load now ${load()})`);
 
   const m = results.minimal as { throughputMBps: Record<Path, number>; latencyMs: Record<string, Lat> };
@@ -349,10 +398,12 @@ try {
     "RSS < 150 MB": rssLoaded < 150,
   };
   log(`Targets (against the minimal origin): ${Object.entries(targets).map(([k, v]) => `${k}: ${v ? "met" : "MISSED"}`).join("; ")}`);
-  if (JSON_OUT) console.log(JSON.stringify({ bun: Bun.version, runs: RUNS, origins: results, concurrent: conc, rssMb: { idle: rssIdle, loaded: rssLoaded }, targets }));
+  if (JSON_OUT) console.log(JSON.stringify({ bun: Bun.version, runs: RUNS, origins: results, concurrent: conc, rssMb: { idle: rssIdle, loaded: rssLoaded }, splice: st.splice, cpuMsPerDownload: cpuPerDownload, targets }));
 } finally {
   engine.kill("SIGTERM");
+  jsEngine?.kill("SIGTERM");
   await engine.exited;
+  await jsEngine?.exited;
   for (const o of Object.values(origins)) o.kill();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -28,7 +28,7 @@ for (const t of targets) {
     ...(t.target ? [`--target=${t.target}`] : []),
     `--define`, `LTEPROXY_COMMIT=${JSON.stringify(commit)}`,
     `--define`, `LTEPROXY_BUILD_DATE=${JSON.stringify(buildDate)}`,
-    "src/main.ts", "--outfile", t.out,
+    "src/main.ts", "src/proxy/engine/splice-worker.ts", "--outfile", t.out,
   ];
   const started = Date.now();
   const r = Bun.spawnSync(argv, { cwd: root, stdout: "inherit", stderr: "inherit" });

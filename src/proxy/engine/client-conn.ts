@@ -26,6 +26,8 @@ export interface ConnHandler {
   onClose(): void;
   /** Between keep-alive requests with nothing in flight (closed at once on engine stop). */
   isIdle?(): boolean;
+  /** Folds bytes moved outside JS (the splice relay) into the counters; called by the sweeper. */
+  poll?(): void;
 }
 
 interface OpenRecord {
@@ -111,6 +113,7 @@ export class ClientConn implements Sweepable {
 
   sweep(now: number): void {
     if (this.closed) return;
+    this.handler?.poll?.();
     if (this.deadline !== 0) {
       if (now < this.deadline) return;
       if (this.lingering) return this.close();
@@ -198,6 +201,7 @@ export class ClientConn implements Sweepable {
   /** Closes everything once; logs the open record (or an empty one) with `result`. */
   close(result: ResultCode = "ok", abort = false): void {
     if (this.closed) return;
+    this.handler?.poll?.(); // bytes the kernel moved since the last sweep belong in the record
     this.closed = true;
     if (this.rec) this.endRecord(result);
     else if (!this.logged) this.writeLog({ ts: new Date().toISOString(), startMs: performance.now(), proto: this.proto, target: null, up: 0, down: 0, status: 0, connected: false }, result, 0);

@@ -6,6 +6,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { ProxyTimeouts } from "./config-schema.ts";
 import type { ConnLogSpool } from "./conn-log-spool.ts";
 import type { PasswordVerifier } from "./password-cache.ts";
+import type { SpliceRelay } from "./splice-relay.ts";
 import type { Sweeper } from "./sweeper.ts";
 import type { TargetPolicy } from "./target-policy.ts";
 
@@ -22,4 +23,10 @@ export interface EngineContext {
   stopping: boolean;
   /** How long a refused client may keep its side open after our error response (lingering close). */
   lingerMs: number;
+  /** Kernel relay for established tunnels and large bodies; null = everything through JS. */
+  splice: SpliceRelay | null;
+  /** Smallest Content-Length remainder worth handing to the splice relay. */
+  spliceBodyMin: number;
+  /** Bytes a tunnel relays in JS before it is handed to the splice relay (0 = at once). */
+  spliceTunnelMin: number;
 }

@@ -111,6 +111,19 @@ export class Endpoint {
     } catch {}
   }
 
+  /** What is queued and not yet written (for a writer that takes the socket over), or null. */
+  peekQueued(): Uint8Array | null {
+    if (this.queuedBytes === 0) return null;
+    return this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue);
+  }
+
+  /** Forgets the queue after another writer took it (see peekQueued); nothing waits for drain. */
+  dropQueued(): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.onDrained = null;
+  }
+
   get isEnding(): boolean {
     return this.ending;
   }

@@ -10,6 +10,7 @@ import { parseProxyConfig, type ProxyConfig } from "./config-schema.ts";
 import { ConnLogSpool } from "./conn-log-spool.ts";
 import type { EngineContext } from "./context.ts";
 import { createPasswordVerifier } from "./password-cache.ts";
+import { SpliceRelay } from "./splice-relay.ts";
 import { PortRuntime } from "./port-runtime.ts";
 import { defaultPaths, defaultRuntimeDir } from "./runtime-dir.ts";
 import type { EngineStats } from "./stats.ts";
@@ -29,6 +30,15 @@ export interface ProxyEngineOptions {
   listenRetryMs?: number;
   /** Path of the config file, reported in stats. */
   configPath?: string | null;
+  /**
+   * Move established tunnels and large response bodies with splice(2) in a worker thread
+   * (default on; LTEPROXY_SPLICE=0 turns it off). Falls back to the JS relay when unavailable.
+   */
+  splice?: boolean | { pipeBytes?: number; workerUrl?: string | URL };
+  /** Smallest Content-Length remainder handed to the splice relay (default 256 KiB). */
+  spliceBodyMin?: number;
+  /** Bytes a tunnel relays in JS before the splice relay takes it (default 128 KiB; 0 = at once). */
+  spliceTunnelMin?: number;
 }
 
 export type ReloadResult =
@@ -47,6 +57,11 @@ export interface ProxyEngine {
   readonly config: ProxyConfig;
 }
 
+function spliceRelayFor(o: NonNullable<ProxyEngineOptions["splice"]>, log: Logger): SpliceRelay | null {
+  if (o === false) return null;
+  return SpliceRelay.create({ log, ...(o === true ? {} : o) });
+}
+
 export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyEngine> {
   const log = opts.log ?? childLogger("proxy");
   const runtimeDir = opts.runtimeDir ?? defaultRuntimeDir();
@@ -61,6 +76,10 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
     targets: createTargetPolicy({ allowLocal: config.allowLocalTargets }),
     stopping: false,
     lingerMs: opts.lingerMs ?? 1000,
+    splice: spliceRelayFor(opts.splice ?? process.env.LTEPROXY_SPLICE !== "0", log),
+    // Below this, handing over costs more than copying: one message to the worker and back.
+    spliceBodyMin: opts.spliceBodyMin ?? 256 * 1024,
+    spliceTunnelMin: opts.spliceTunnelMin ?? 128 * 1024,
   };
   const ports = new Map<number, PortRuntime>();
   const draining = new Set<PortRuntime>();
@@ -185,6 +204,9 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
       spool: { written: ctx.spool?.written ?? 0, dropped: ctx.spool?.dropped ?? 0, rolled: ctx.spool?.rolled ?? 0 },
       passwordChecks: ctx.verifier.computed,
       passwordShed: ctx.verifier.shed,
+      splice: ctx.splice
+        ? { enabled: !ctx.splice.broken, active: ctx.splice.active, started: ctx.splice.started, fallbacks: ctx.splice.fallbacks, error: ctx.splice.broken }
+        : { enabled: false, active: 0, started: 0, fallbacks: 0, error: null },
     };
   }
 
@@ -212,6 +234,7 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
       while (all().length > 0 && Date.now() < until) await Bun.sleep(25);
       for (const c of all()) c.close("shutdown", true);
       ctx.sweeper.stop();
+      ctx.splice?.stop();
       ctx.spool?.close();
       statsServer?.stop();
       log.info("proxy engine stopped");

@@ -152,6 +152,17 @@ export class BodyTracker {
     return this.framing.kind === "none" || (this.framing.kind === "length" && this.remaining === 0);
   }
 
+  /** Content-Length bytes still to come (0 for other framings). */
+  get lengthLeft(): number {
+    return this.framing.kind === "length" ? this.remaining : 0;
+  }
+
+  /** Records `n` body bytes that went past without `take` (spliced in the kernel). */
+  skip(n: number): boolean {
+    if (this.framing.kind === "length") this.remaining = Math.max(0, this.remaining - n);
+    return this.framing.kind === "length" && this.remaining === 0;
+  }
+
   take(buf: Uint8Array, start = 0): { end: number; done: boolean } {
     const avail = buf.length - start;
     switch (this.framing.kind) {

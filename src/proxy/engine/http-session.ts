@@ -15,6 +15,7 @@ import { CONNECT_ESTABLISHED, errorResponse } from "./http-responses.ts";
 import { HTTP_STATUS, type ResultCode } from "./results.ts";
 import { formatTarget } from "./target.ts";
 import { Tunnel } from "./tunnel.ts";
+import type { SpliceHandle, SpliceResult } from "./splice-relay.ts";
 import { openUpstream, type Upstream, type UpstreamOwner } from "./upstream.ts";
 
 const enum Phase {
@@ -45,6 +46,9 @@ export class HttpSession implements ConnHandler, UpstreamOwner {
   private resKeepAlive = false;
   private clientKeepAlive = false;
   private clientEnded = false;
+  /** A response body being moved by the splice relay, and how much of it is counted. */
+  private bodySplice: SpliceHandle | null = null;
+  private bodyCounted = 0;
 
   constructor(private conn: ClientConn) {}
 
@@ -87,6 +91,11 @@ export class HttpSession implements ConnHandler, UpstreamOwner {
 
   onClose(): void {
     this.phase = Phase.Done;
+    if (this.bodySplice) {
+      this.poll();
+      this.bodySplice.abort();
+      this.bodySplice = null;
+    }
     const u = this.upstream;
     this.upstream = null;
     u?.close();
@@ -243,7 +252,8 @@ export class HttpSession implements ConnHandler, UpstreamOwner {
   }
 
   onUpstreamData(u: Upstream, chunk: Buffer): void {
-    if (u !== this.upstream || this.phase === Phase.Done) return;
+    // While a body is spliced Bun reads the paused upstream only on a reset; the worker reports it.
+    if (u !== this.upstream || this.phase === Phase.Done || this.bodySplice) return;
     if (!this.req || this.resDone) {
       // Bytes nobody asked for: this upstream cannot be trusted for reuse.
       this.dropUpstream();
@@ -319,7 +329,65 @@ export class HttpSession implements ConnHandler, UpstreamOwner {
       this.conn.countDown(payload.length);
       forward(up.endpoint, this.conn.client, payload);
     }
-    if (taken.done) this.responseDone(start + end < buf.length);
+    if (taken.done) return this.responseDone(start + end < buf.length);
+    const body = this.resBody!;
+    if (this.reqDone && body.lengthLeft >= this.conn.ctx.spliceBodyMin) this.spliceBody(up, body.lengthLeft);
+  }
+
+  /**
+   * Hands the rest of a Content-Length body to the kernel relay (the bytes need no parsing, only
+   * counting); the session gets the connection back when exactly `left` bytes have moved.
+   */
+  private spliceBody(up: Upstream, left: number): void {
+    const relay = this.conn.ctx.splice;
+    if (!relay) return;
+    const client = this.conn.client;
+    const toClient = client.peekQueued();
+    const h = relay.start({
+      client,
+      upstream: up.endpoint,
+      toUpstream: null,
+      toClient,
+      up: 0,
+      down: left,
+      halfClose: false,
+      onDone: (r) => this.onBodySpliced(r, up, left, toClient),
+    });
+    if (!h) return;
+    client.dropQueued();
+    this.bodySplice = h;
+    this.bodyCounted = 0;
+  }
+
+  private onBodySpliced(r: SpliceResult, up: Upstream, left: number, toClient: Uint8Array | null): void {
+    this.poll();
+    const moved = this.bodySplice?.down ?? 0;
+    this.bodySplice = null;
+    if (this.conn.closed || up !== this.upstream) return;
+    if (r.how === "setup_failed") {
+      if (toClient) this.conn.client.write(toClient);
+      up.endpoint.resume();
+      return;
+    }
+    if (r.how !== "limit" || moved !== left) {
+      // Reset, or the origin closed before Content-Length: the client must see a broken body.
+      this.conn.ctx.log.debug({ how: r.how, error: r.error, moved, left }, "spliced body ended early");
+      return this.conn.close("upstream_error", true);
+    }
+    this.resBody!.skip(moved);
+    up.endpoint.resume();
+    this.responseDone(false);
+  }
+
+  /** Folds spliced body bytes into the counters (sweeper tick, and before the record closes). */
+  poll(): void {
+    const h = this.bodySplice;
+    if (!h) return;
+    const n = h.down - this.bodyCounted;
+    if (n > 0) {
+      this.bodyCounted += n;
+      this.conn.countDown(n);
+    }
   }
 
   private responseDone(extraBytes: boolean): void {
@@ -365,7 +433,7 @@ export class HttpSession implements ConnHandler, UpstreamOwner {
   }
 
   private upstreamGone(u: Upstream): void {
-    if (u !== this.upstream) return;
+    if (u !== this.upstream || this.bodySplice) return;
     this.upstream = null;
     u.close();
     if (this.phase === Phase.Done) return;

@@ -78,4 +78,6 @@ export interface EngineStats {
   /** Real (uncached) password verifications, and checks shed because too many were queued. */
   passwordChecks: number;
   passwordShed: number;
+  /** The kernel relay: jobs running, handed over since start, fallbacks to JS, why it is off. */
+  splice: { enabled: boolean; active: number; started: number; fallbacks: number; error: string | null };
 }

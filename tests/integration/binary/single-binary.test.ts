@@ -127,3 +127,47 @@ describe("single executable from an empty dir", () => {
     expect(doctor.stdout).toMatch(/OK\s+migrations current/);
   }, 180_000);
 });
+
+describe("the executable's data plane (lteproxy proxy)", () => {
+  test("a large CONNECT download through the compiled engine is byte-exact and moves by splice (its worker is inside the binary)", async () => {
+    const { writeProxyConfigFile } = await import("../../../src/proxy/engine/config-file.ts");
+    const { createHash, randomBytes } = await import("node:crypto");
+    const payload = randomBytes(4 * 1024 * 1024);
+    const origin = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(payload) });
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const run = join(dir, "proxy-run");
+    const sock = join(run, "stats.sock");
+    const file = join(run, "proxy.json");
+    writeProxyConfigFile(file, {
+      version: 1, allowLocalTargets: true, statsSocket: sock, logSpoolDir: join(run, "spool"),
+      ports: [{ id: "M0", port, listen: "127.0.0.1", outAddress: "127.0.0.1", state: "online", users: [{ name: "u", passwordHash: await Bun.password.hash("p", "argon2id") }] }],
+    });
+    const proc = Bun.spawn([bin, "proxy", "--config", file], {
+      cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LTEPROXY_LOG_LEVEL: "warn", LTEPROXY_RUNTIME_DIR: run }, stdout: "pipe", stderr: "pipe",
+    });
+    const stats = async () => {
+      try {
+        return (await (await fetch("http://localhost/stats", { unix: sock } as RequestInit)).json()) as { splice?: { enabled: boolean; started: number; error: string | null } };
+      } catch {
+        return null;
+      }
+    };
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!(await stats()) && Date.now() < deadline) await Bun.sleep(100);
+      // -p: a CONNECT tunnel even for http://, the path that is handed to the splice worker after 128 KiB
+      // (async: the origin answers from this process)
+      const curl = Bun.spawn(["curl", "-sS", "-m", "30", "-p", "-x", `http://u:p@127.0.0.1:${port}`, `http://127.0.0.1:${origin.port}/`], { stdout: "pipe", stderr: "pipe" });
+      const body = new Uint8Array(await new Response(curl.stdout).arrayBuffer());
+      expect(await curl.exited).toBe(0);
+      expect(createHash("sha256").update(body).digest("hex")).toBe(createHash("sha256").update(payload).digest("hex"));
+      const s = await stats();
+      expect(s?.splice).toMatchObject({ enabled: true, error: null });
+      expect(s!.splice!.started).toBeGreaterThanOrEqual(1);
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      origin.stop(true);
+    }
+  }, 60_000);
+});
