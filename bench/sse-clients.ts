@@ -1,13 +1,16 @@
 /**
  * The client side of bench/sse.ts, in its own process so that parsing 100 streams does not share the server's
- * event loop: opens N SSE connections, records (message id, Date.now()) per connection, prints "ready" once all
- * are connected and the JSON of receipts when stdin closes.
+ * event loop: opens N SSE connections, records (message id, Date.now()) per dispatched message, prints "ready"
+ * once all are connected and the JSON of receipts when stdin closes.
  *   bun bench/sse-clients.ts <url> <cookie> <clients>
  *
  * This is the measuring instrument, so it is kept cheap: plain HTTP/1.1 over Bun.connect (no fetch/stream
- * machinery per chunk), chunked transfer decoding by hand, and the `id:` lines found in the raw bytes with
- * Buffer.indexOf (a native search), never by decoding the row HTML. A slow instrument on a 2-core box inflates the
- * latency it measures. Every byte is still received and scanned.
+ * machinery per chunk), chunked transfer decoding by hand, and an event-stream parser over the raw bytes (the
+ * WHATWG rules: lines end in CR, LF or CRLF, `field: value`, comments, a blank line dispatches the message, the id
+ * is the message's last `id:`), which never decodes the row HTML to a string. A message counts as received when
+ * its dispatching blank line arrives, as in a browser. Every message must carry data that starts with an htmx
+ * partial and ids must increase: anything else is counted as `malformed`. A slow instrument on a 2-core box
+ * inflates the latency it measures.
  */
 export {};
 
@@ -16,39 +19,98 @@ const receipts: number[][] = Array.from({ length: n }, () => []);
 let connected = 0;
 let dropped = 0;
 let bytes = 0;
+let messages = 0;
+let malformed = 0;
 let ending = false;
 const sockets: Array<{ end(): void }> = [];
 
-const ID_LINE = Buffer.from("\nid: ");
 const HEAD_END = Buffer.from("\r\n\r\n");
+const PARTIAL = Buffer.from("<hx-partial ");
+const CR = 13, LF = 10, COLON = 58, SPACE = 32;
 
-/** Finds complete `\nid: N\n` lines; returns the bytes to carry into the next piece. */
-function scan(client: number, buf: Buffer, now: number): Buffer {
-  let at = 0;
-  let consumed = 0;
-  for (;;) {
-    const i = buf.indexOf(ID_LINE, at);
-    if (i < 0) break;
-    let j = i + ID_LINE.length;
-    let id = 0;
-    while (j < buf.length && buf[j]! >= 48 && buf[j]! <= 57) id = id * 10 + buf[j++]! - 48;
-    if (j >= buf.length) break; // the number may continue in the next piece
-    receipts[client]!.push(id, now);
-    at = consumed = j;
-  }
-  return Buffer.from(buf.subarray(Math.max(consumed, buf.length - 24)));
+/** One connection's event-stream parser state. */
+function sseParser(client: number) {
+  let carry: Buffer = Buffer.alloc(0); // an incomplete line
+  let skipLf = false; // the previous piece ended in CR: a leading LF belongs to it
+  let hasData = false;
+  let dataOk = true;
+  let id = -1; // this message's id field, -1: none
+  let lastId = 0;
+
+  const line = (buf: Buffer, s: number, e: number, now: number) => {
+    if (s === e) {
+      // blank line: dispatch
+      if (hasData || id >= 0) {
+        messages++;
+        if (!hasData || !dataOk || id <= lastId) malformed++;
+        if (id >= 0) {
+          receipts[client]!.push(id, now);
+          lastId = id;
+        }
+      }
+      hasData = false;
+      dataOk = true;
+      id = -1;
+      return;
+    }
+    if (buf[s] === COLON) return; // comment
+    let c = s;
+    while (c < e && buf[c] !== COLON) c++;
+    const name = buf.toString("latin1", s, c);
+    let v = c + 1;
+    if (v < e && buf[v] === SPACE) v++;
+    if (c >= e) v = e; // a field with no colon has an empty value
+    if (name === "data") {
+      if (!hasData && (e - v < PARTIAL.length || buf.compare(PARTIAL, 0, PARTIAL.length, v, v + PARTIAL.length) !== 0)) dataOk = false;
+      hasData = true;
+    } else if (name === "id") {
+      let x = 0;
+      for (let j = v; j < e; j++) {
+        const d = buf[j]! - 48;
+        if (d < 0 || d > 9) return void (malformed++);
+        x = x * 10 + d;
+      }
+      id = x;
+    }
+    // event:, retry: and unknown fields do not concern the measurement
+  };
+
+  return (piece: Buffer, now: number) => {
+    const buf = carry.length ? Buffer.concat([carry, piece]) : piece;
+    let s = 0;
+    if (skipLf && buf[0] === LF) s = 1;
+    skipLf = false;
+    // CR is rare (our server ends lines in LF): search for it once per piece, again only after passing it
+    let cr = buf.indexOf(CR, s);
+    for (;;) {
+      const lf = buf.indexOf(LF, s);
+      if (cr >= 0 && cr < s) cr = buf.indexOf(CR, s);
+      if (lf < 0 && cr < 0) break;
+      let e: number, next: number;
+      if (cr >= 0 && (lf < 0 || cr < lf)) {
+        e = cr;
+        if (cr + 1 === buf.length) {
+          skipLf = true;
+          next = cr + 1;
+        } else next = buf[cr + 1] === LF ? cr + 2 : cr + 1;
+      } else {
+        e = lf;
+        next = lf + 1;
+      }
+      line(buf, s, e, now);
+      s = next;
+    }
+    carry = s >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(s));
+  };
 }
 
-/** HTTP/1.1 response reader: headers, then chunked (or identity) body pieces handed to `scan`. */
+/** HTTP/1.1 response reader: headers, then chunked (or identity) body pieces handed to the event-stream parser. */
 function reader(client: number) {
   let head: Buffer | null = Buffer.alloc(0);
   let chunked = false;
   let pending: Buffer = Buffer.alloc(0); // undecoded chunked framing
   let remaining = 0; // data bytes left in the current chunk
-  let carry: Buffer = Buffer.alloc(0);
-  const body = (piece: Buffer, now: number) => {
-    carry = scan(client, carry.length ? Buffer.concat([carry, piece]) : piece, now);
-  };
+  const body = sseParser(client);
   return (data: Buffer) => {
     const now = Date.now();
     bytes += data.byteLength;
@@ -113,5 +175,5 @@ while (!(await stdin.read()).done) {
 }
 ending = true;
 for (const s of sockets) s.end();
-console.log(JSON.stringify({ receipts, dropped, bytes }));
+console.log(JSON.stringify({ receipts, dropped, bytes, messages, malformed }));
 process.exit(0);

@@ -3,7 +3,13 @@
  * event with seq > last processed, in order. postgres.js re-LISTENs after a reconnect and calls onlisten, where we
  * replay from the last processed sequence, so a dropped connection loses nothing. A slow safety poll covers a
  * NOTIFY lost in between. Subscribers are called synchronously in sequence order, each event once.
+ *
+ * The reads run on a connection of their own (dedicatedConnection): on the shared pool, postgres.js pipelines a
+ * query behind a busy connection's queue when every connection is busy (a history page, a health sweep's insert),
+ * and a pool connection that idled out costs a connect + SCRAM auth + type fetch + prepare (~50 ms measured,
+ * docs/performance.md) on the next burst. Both land straight in the live path's latency.
  */
+import postgres from "postgres";
 import type { Sql } from "../db/client.ts";
 import { eventsAfter, lastEventSeq, type EventRow } from "../db/queries/events.ts";
 import { backoffMs } from "../lib/clock.ts";
@@ -23,6 +29,27 @@ export interface EventStreamOptions {
   batchSize?: number;
   /** A read that hangs on a half-dead connection is abandoned and retried after this long. */
   queryTimeoutMs?: number;
+  /** Read on a connection of our own (default) rather than on the shared pool. */
+  dedicatedReader?: boolean;
+}
+
+/**
+ * A one-connection client with the pool's settings (types, transforms, credentials), connected on first use and
+ * never idled out: for a reader on the live path, which must not queue behind other queries nor reconnect on a
+ * burst. postgres.js builds its own LISTEN connection the same way. A handle without pool options (a transaction)
+ * is returned as it is. End it with `.end()`.
+ */
+export function dedicatedConnection(sql: Sql, name: string): Sql {
+  const options = (sql as { options?: postgres.ParsedOptions<Record<string, postgres.PostgresType>> & { shared?: unknown } }).options;
+  if (!options?.shared) return sql;
+  const appName = options.connection?.application_name ?? "lteproxy";
+  return postgres({
+    ...options,
+    max: 1,
+    idle_timeout: null,
+    max_lifetime: null,
+    connection: { ...options.connection, application_name: `${appName}-${name}` },
+  } as unknown as postgres.Options<Record<string, postgres.PostgresType>>) as unknown as Sql;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -44,11 +71,15 @@ export class EventStream {
   private failures = 0;
   private poll?: ReturnType<typeof setInterval>;
   private unlisten?: () => Promise<void>;
+  /** Where event rows are read: a dedicated connection, or the shared pool. */
+  private reader: Sql;
   /** Commit-to-delivery lag of the last event, for metrics. */
   lastLagMs = 0;
   delivered = 0;
 
-  constructor(private sql: Sql, private opts: EventStreamOptions = {}) {}
+  constructor(private sql: Sql, private opts: EventStreamOptions = {}) {
+    this.reader = sql;
+  }
 
   /** The last sequence delivered to subscribers. */
   get lastSeq(): number {
@@ -56,8 +87,11 @@ export class EventStream {
   }
 
   async start(): Promise<void> {
-    this.last = this.opts.fromSeq ?? (await lastEventSeq(this.sql));
-    const sub = await this.sql.listen(EVENTS_CHANNEL, () => this.kick(), () => this.kick());
+    if (this.opts.dedicatedReader !== false && this.reader === this.sql) this.reader = dedicatedConnection(this.sql, "events");
+    // Connects (and warms) the reader before the first NOTIFY, even when fromSeq is given.
+    const current = await lastEventSeq(this.reader);
+    this.last = this.opts.fromSeq ?? current;
+    const sub = await this.sql.listen(EVENTS_CHANNEL, () => this.onNotify(), () => this.kick());
     this.unlisten = () => sub.unlisten();
     this.poll = setInterval(() => this.kick(), this.opts.pollMs ?? 5000);
     this.kick();
@@ -78,6 +112,12 @@ export class EventStream {
     }
   }
 
+  /** A NOTIFY carries only the sequence (issue 2: never rely on the payload): read from the last delivered one. */
+  private onNotify(): void {
+    if (this.stopped) return;
+    this.kick();
+  }
+
   /** Schedules a drain; coalesces bursts of NOTIFYs into one read loop. */
   kick(): void {
     if (this.stopped) return;
@@ -94,7 +134,7 @@ export class EventStream {
       do {
         this.again = false;
         for (;;) {
-          const rows = await withTimeout(eventsAfter(this.sql, this.last, this.opts.batchSize ?? 1000), this.opts.queryTimeoutMs ?? 10_000);
+          const rows = await withTimeout(eventsAfter(this.reader, this.last, this.opts.batchSize ?? 1000), this.opts.queryTimeoutMs ?? 10_000);
           for (const row of rows) this.deliver(row);
           if (rows.length < (this.opts.batchSize ?? 1000)) break;
         }
@@ -102,7 +142,10 @@ export class EventStream {
       this.failures = 0;
       this.draining = false;
     } catch (error) {
+      if (this.stopped) return;
       // DB down or connection killed: keep `last`, retry with backoff; LISTEN's onlisten also kicks on reconnect.
+      // A timed-out read may still occupy the dedicated connection (a half-dead peer): start a fresh one.
+      if (/timed out/.test((error as Error).message)) this.renewReader();
       this.failures++;
       log.warn({ err: (error as Error).message, last: this.last }, "event read failed; will replay from last seq");
       setTimeout(() => {
@@ -126,9 +169,17 @@ export class EventStream {
     }
   }
 
+  private renewReader(): void {
+    if (this.reader === this.sql) return;
+    const old = this.reader;
+    this.reader = dedicatedConnection(this.sql, "events");
+    void old.end({ timeout: 0 }).catch(() => undefined);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.poll) clearInterval(this.poll);
     await this.unlisten?.().catch(() => undefined);
+    if (this.reader !== this.sql) await this.reader.end({ timeout: 1 }).catch(() => undefined);
   }
 }

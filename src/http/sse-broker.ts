@@ -1,9 +1,11 @@
 /**
  * Fans server-sent events out to many clients (PocketBase-style broker). Producers publish a pre-rendered frame
  * once per channel; every subscribed client gets the same bytes, written straight into its socket buffer (Bun's
- * direct streams). Frames for one client within one event-loop turn (a drain of the event stream publishes one
- * frame per event to the events page; a batch can touch several channels) are coalesced into one write and one
- * flush, so a burst costs one syscall per client instead of one per frame. Each client's unsent backlog is bounded: a client that cannot keep up (backlog past
+ * direct streams; the accepted sockets have TCP_NODELAY set by Bun, checked with strace). Frames for one client
+ * published in one synchronous run (a drain of the event stream publishes one frame per event to the events page;
+ * a batch can touch several channels) are coalesced into one write and one flush, queued as a microtask: a burst
+ * costs one syscall per client instead of one per frame, and the bytes leave before the event loop polls other
+ * I/O. Each client's unsent backlog is bounded: a client that cannot keep up (backlog past
  * maxQueuedBytes) is dropped rather than slowing the others or growing memory, and its browser reconnects with
  * Last-Event-ID and gets a replay. Heartbeat comments keep idle connections open through NAT and detect dead peers.
  */
@@ -215,6 +217,7 @@ export class SseBroker {
   private stats = { dropped: 0, published: 0, writes: 0 };
   private pendingClients = new Set<Client>();
   private writeScheduled = false;
+  private openWatchers = new Set<(channels: string[]) => void>();
 
   constructor(private opts: BrokerOptions = {}) {
     const every = opts.heartbeatMs ?? 15_000;
@@ -236,7 +239,20 @@ export class SseBroker {
       set.add(client);
     }
     opts.signal?.addEventListener("abort", () => client.close(), { once: true });
+    for (const w of this.openWatchers) {
+      try {
+        w(opts.channels);
+      } catch {
+        // a watcher's failure is its own (it only warms caches)
+      }
+    }
     return { stream: client.stream, client };
+  }
+
+  /** Calls `fn` with the channels of every client that opens from now on (producers warm up); returns an unwatch. */
+  watchOpen(fn: (channels: string[]) => void): () => void {
+    this.openWatchers.add(fn);
+    return () => this.openWatchers.delete(fn);
   }
 
   /** Sends one message to every client of the channel (filtered by meta). The frame is encoded once. */
@@ -273,12 +289,15 @@ export class SseBroker {
     return n;
   }
 
-  /** A client has frames queued this turn: write them all (every client) once the turn's publishing is done. */
+  /**
+   * A client has frames queued: write them all (every client) once the current synchronous run of publishing is
+   * done. A microtask, not setImmediate: the next turn would first poll and run every other ready I/O callback.
+   */
   markPending(client: Client): void {
     this.pendingClients.add(client);
     if (this.writeScheduled) return;
     this.writeScheduled = true;
-    setImmediate(() => this.writePending());
+    queueMicrotask(() => this.writePending());
   }
 
   private writePending(): void {

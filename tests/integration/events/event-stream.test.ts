@@ -97,6 +97,27 @@ describe("event stream", () => {
     expect(got).toEqual([seq]);
   });
 
+  test("reads do not queue behind the pool: delivery while every pool connection is busy", async () => {
+    const pool = connect(db.url, { max: 1 });
+    const stream = new EventStream(pool, { pollMs: 60_000 });
+    await stream.start();
+    const got: number[] = [];
+    stream.subscribe((e) => got.push(e.seq));
+    // the pool's only connection is busy for 5 s; postgres.js would pipeline a pool read behind it
+    const busy = pool`select pg_sleep(5)`.then(() => Date.now());
+    await Bun.sleep(100);
+    const seq = await appendEvent(db.sql, { nodeId: "n1", kind: "test.busy-pool" });
+    const deadline = Date.now() + 4000;
+    while (!got.includes(seq) && Date.now() < deadline) await Bun.sleep(10);
+    const deliveredWhileBusy = [...got];
+    const deliveredAt = Date.now();
+    const busyUntil = await busy;
+    await stream.stop();
+    await pool.end({ timeout: 2 });
+    expect(deliveredWhileBusy).toEqual([seq]);
+    expect(deliveredAt).toBeLessThan(busyUntil);
+  }, 20_000);
+
   test("state changes on modems NOTIFY only the id", async () => {
     const payloads: string[] = [];
     const sub = await db.sql.listen("lteproxy_modems", (p) => payloads.push(p));

@@ -124,4 +124,35 @@ describe("SSE broker", () => {
     expect(broker.hasListeners("c")).toBe(false);
     expect(broker.publish("c", { data: "x" })).toBe(0);
   });
+
+  test("frames published in one synchronous run leave before the next event-loop turn (no setImmediate hop)", async () => {
+    const broker = new SseBroker({ heartbeatMs: 0 });
+    const a = broker.open({ channels: ["c"] });
+    const reader = a.stream.getReader();
+    await reader.read(); // ": connected": the controller is live
+    const before = broker.getStats().writes;
+    broker.publish("c", { id: 1, data: "x" });
+    broker.publish("c", { id: 2, data: "y" });
+    expect(broker.getStats().writes - before).toBe(0); // coalesced: nothing written inside the run
+    await Promise.resolve(); // one microtask later, before any timer or I/O callback
+    expect(broker.getStats().writes - before).toBe(1);
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("data: x\nid: 1\n\ndata: y\nid: 2\n\n");
+    broker.close();
+  });
+
+  test("watchOpen reports the channels of clients that open until unwatched; a throwing watcher is contained", () => {
+    const broker = new SseBroker({ heartbeatMs: 0 });
+    const seen: string[][] = [];
+    const off = broker.watchOpen((ch) => seen.push(ch));
+    broker.watchOpen(() => {
+      throw new Error("boom");
+    });
+    broker.open({ channels: ["dashboard"] });
+    broker.open({ channels: ["modem:7", "events"] });
+    off();
+    broker.open({ channels: ["dashboard@n1"] });
+    expect(seen).toEqual([["dashboard"], ["modem:7", "events"]]);
+    expect(broker.getStats().clients).toBe(3);
+    broker.close();
+  });
 });
