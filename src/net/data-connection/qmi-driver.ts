@@ -4,6 +4,7 @@
  * that CID, put address/prefix/MTU on the interface, and stop with the same PDH and CID. A CID that qmicli leaves
  * allocated after a failure is released with --wds-noop (without --client-no-release-cid).
  */
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError } from "../../lib/errors.ts";
@@ -111,7 +112,9 @@ export class QmiDriver implements DataConnectionDriver {
   async releaseCid(device: string, cid: number): Promise<boolean> {
     const res = await this.qmicli.call(device, ["--wds-noop", `--client-cid=${cid}`]).catch(() => undefined);
     const okay = res?.code === 0;
-    if (!okay) this.base.log.warn({ device, cid, stderr: res?.stderr.trim() }, "cannot release WDS client id");
+    // A device node that is gone took its client ids with it (the modem re-enumerated or was unplugged).
+    const gone = !existsSync(device);
+    if (!okay) this.base.log[gone ? "debug" : "warn"]({ device, cid, stderr: res?.stderr.trim() }, gone ? "WDS client id went with its device" : "cannot release WDS client id");
     return okay;
   }
 
