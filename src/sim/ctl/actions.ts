@@ -70,6 +70,7 @@ export const MODEM_ACTIONS: Record<string, ModemAction> = {
   sticky: (m, a) => { m.faults.sticky = num(a, 0, "sticky <0..1>", 0, 1); },
   signal: (m, a) => m.radio.setSignalCenter(num(a, 0, "signal <rsrp>", -140, -44)),
   temp: (m, a) => m.radio.setTemperature(num(a, 0, "temp <celsius>", -40, 120)),
+  operator: (m, a) => m.radio.setOperatorName(text(a, 0, "operator name")),
   cme: (m, a) => {
     if (!a[0]) throw new AppError("SIM_BAD_ARGS", "cme <command> <code|off>");
     const key = cmeKey(a[0]);

@@ -11,7 +11,7 @@ export const CTL_HELP = `Usage: lteproxy sim ctl [--socket PATH | --lab ID | --u
 
 Targets: all | <slot> (e.g. pci-0000_00_14_0-usb-0_1_3_1_2) | <imei> | <index> (0-based)
 Actions: hang, wedge, slow <ms>, garbage, clear, unplug, replug, reboot, crash, usb-reset,
-         no-service, service, no-sim, sim, sticky <0..1>, signal <rsrp dBm>, temp <celsius>,
+         no-service, service, no-sim, sim, sticky <0..1>, signal <rsrp dBm>, temp <celsius>, operator <name>,
          cme <command> <code|off>, sms <from> <text>, ussd-reply <text>, urc <line>,
          link-down, link-up, hub-fail <hub>, hub-restore <hub>
 The lab is found through --socket, --lab, $LTEPROXY_SIM_CTL, or the only running lab.

@@ -203,6 +203,17 @@ export class RadioModel {
     this.signal = { rsrp: this.signalCenter, rsrq, sinr, rssi: rssiOf(this.signalCenter, rsrq, this.cell?.band.bwIndex ?? 3) };
   }
 
+  /**
+   * The home network's name as the modem reports it (AT+COPS?): networks do rename themselves (NITZ/EONS), and the
+   * name is text from the radio, so the lab can put anything there. Registration is kept: same PLMN, same cell.
+   */
+  setOperatorName(longName: string): void {
+    const old = this.identity.network;
+    const renamed: Network = { ...old, longName, shortName: longName.slice(0, 16) };
+    (this.identity as { network: Network }).network = renamed;
+    if (this.cell && this.cell.network === old) this.cell = { ...this.cell, network: renamed };
+  }
+
   setTemperature(c: number): void {
     this.tempCenter = Math.round(c);
     this.temps = { pmic: this.tempCenter, xo: this.tempCenter - 3, pa: this.tempCenter - 4 };

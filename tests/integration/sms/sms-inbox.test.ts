@@ -135,11 +135,8 @@ describe("escaping of radio-supplied text (issue 7)", () => {
   test("<script> in an SMS and in the operator name renders as text on the modem page and the dashboard", async () => {
     const evil = "<script>alert(1)</script>";
     await node.lab.ctl(sim[0]!.identity.imei, "sms", "+4915155555555", evil);
-    // The network's name as AT+COPS? reports it (the lab has no ctl action for it: set the modem's network).
-    const m = sim[0]!;
-    const net = { ...m.identity.network, longName: `Evil<script>alert("op")</script>Net` };
-    (m.identity as { network: typeof net }).network = net;
-    if (m.radio.cell) m.radio.cell = { ...m.radio.cell, network: net };
+    // The network's name as AT+COPS? reports it, renamed through the sim's control API.
+    await node.lab.ctl(sim[0]!.identity.imei, "operator", `Evil<script>alert("op")</script>Net`);
     await until(async () => (await inbox(ids[0]!)).some((r) => r.body === evil), "the evil SMS stored", 10_000);
     await until(async () => String((await db.sql`select operator from modems where id = ${ids[0]!}`)[0]!.operator).includes("<script>"),
       "the operator name polled into the modems row", 15_000);
