@@ -7,7 +7,7 @@ import { ModemPanels, ProxyPanel, type PanelOptions, type ProxyPanelOptions } fr
 import { Timeline } from "../partials/timeline.tsx";
 import { JobLine, type JobView } from "../partials/jobs.tsx";
 import { Plot } from "../components/plot.tsx";
-import { ActionButtons, AtConsole, RotationLink, SmsForm, SmsList, UssdForm } from "../partials/modem-tools.tsx";
+import { ActionButtons, AtConsole, RotationLink, SmsForm, SmsList, SmsPoke, UssdForm } from "../partials/modem-tools.tsx";
 
 export interface ModemPageProps {
   m: ModemDetail;
@@ -71,6 +71,7 @@ export function ModemPage(p: ModemPageProps): JSX.Element {
         <section class="card" id="sms">
           <h2>SMS</h2>
           <SmsList sms={p.sms} />
+          {p.canOperate ? <SmsPoke id={p.m.id} /> : ""}
           {p.canOperate ? <SmsForm id={p.m.id} /> : ""}
           <h3>USSD</h3>
           {p.canOperate ? <UssdForm id={p.m.id} /> : ""}

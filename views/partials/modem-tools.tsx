@@ -112,6 +112,16 @@ export function SmsList({ sms }: { sms: SmsRow[] }): JSX.Element {
   );
 }
 
+/**
+ * A placeholder the modem channel replaces when an SMS arrives or is sent: the replacement loads the technician's
+ * own list (GET /modems/:id/sms, role-checked), so the shared SSE channel never carries message text to viewers.
+ */
+export function SmsPoke({ id, load }: { id: number; load?: boolean }): JSX.Element {
+  return load
+    ? <span id="sms-poke" hidden hx-get={`/modems/${id}/sms`} hx-trigger="load" hx-target="#sms-list" hx-swap="outerHTML"></span>
+    : <span id="sms-poke" hidden></span>;
+}
+
 export function SmsForm({ id, errors, result }: { id: number; errors?: Record<string, string>; result?: string }): JSX.Element {
   return (
     <form id="sms-form" hx-post={`/modems/${id}/sms`} hx-target="this" hx-swap="outerHTML" hx-disable="find button">

@@ -9,6 +9,7 @@ import { ModemPanels } from "../../../views/partials/modem-panels.tsx";
 import { TimelineItem } from "../../../views/partials/timeline.tsx";
 import { JobLine, jobDomId, jobFromEvent } from "../../../views/partials/jobs.tsx";
 import { EventTableRow } from "../../../views/partials/event-row.tsx";
+import { SmsPoke } from "../../../views/partials/modem-tools.tsx";
 
 export interface RenderOptions {
   sinr: (raw: number | null) => number | null;
@@ -65,6 +66,8 @@ export function renderDashboardMessage(rows: RowUpdate[], counters: Counters | n
 /** Status panels, new timeline entries (newest ends on top) and job progress lines of one modem. */
 export function renderModemMessage(m: ModemDetail, events: EventRow[], seq: number, o: RenderOptions): SseMessage {
   const parts = [partial("#modem-status", "outerHTML", ModemPanels({ m, o: { sinr: o.sinr } }) as string)];
+  // A new or sent SMS: technicians' pages reload their list (viewers have no placeholder, and no text travels here).
+  if (events.some((e) => e.kind.startsWith("sms."))) parts.push(partial("#sms-poke", "outerHTML", SmsPoke({ id: m.id, load: true }) as string));
   for (const e of events) {
     parts.push(partial("#timeline", "afterbegin", TimelineItem({ e }) as string));
     const job = jobFromEvent(e);

@@ -16,7 +16,7 @@ import { listProxies, listSms, type ProxyRow, type SmsRow } from "../queries/mis
 import { lastEventSeq, type EventRow } from "../../db/queries/events.ts";
 import { ModemPage } from "../../../views/pages/modem.tsx";
 import { JobLine, jobFromEvent, type JobView } from "../../../views/partials/jobs.tsx";
-import { AtEntry, RotationLink, SmsForm, UssdForm } from "../../../views/partials/modem-tools.tsx";
+import { AtEntry, RotationLink, SmsForm, SmsList, UssdForm } from "../../../views/partials/modem-tools.tsx";
 
 export const ActionParam = v.picklist(MODEM_ACTIONS as ModemAction[], `one of ${MODEM_ACTIONS.join(", ")}`);
 export const ActionBody = v.object({ method: v.optional(v.picklist(["data", "airplane", "reboot"], "data, airplane or reboot")) });
@@ -95,6 +95,10 @@ export function modemPagesPlugin(env: HttpEnv) {
         return html(AtEntry({ e: { command, ok: false, lines: [], final: `${e.code}: ${e.message}` } }), e.status);
       }
     }, access("technician", "AT console command (panel)"))
+    .get("/modems/:id/sms", async ({ params }) => {
+      const m = await loadModem(env, modemId(params));
+      return html(SmsList({ sms: await listSms(ctx.sql, m.id) }));
+    }, access("technician", "SMS list of a modem (panel fragment, reloaded live)"))
     .post("/modems/:id/sms", async ({ request, params, body }) => {
       const id = modemId(params);
       const parsed = checkInput(SmsBody, body);

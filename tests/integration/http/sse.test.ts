@@ -196,3 +196,35 @@ describe("modem and events streams", () => {
     expect((await request(h.app, "GET", "/sse/dashboard?after=-5", { cookie: h.cookies.viewer, htmx: false })).status).toBe(422);
   });
 });
+
+describe("SMS on the modem stream", () => {
+  test("a new SMS reloads the technician's list through a role-checked GET; the stream itself never carries the text", async () => {
+    const id = ids[4]!;
+    const secret = "code 482913 <b>x</b>";
+    const s = await open(`/sse/modems/${id}?after=${await lastEventSeq(h.db.sql)}`);
+    try {
+      await s.until((t) => t.includes("retry: 2000\n\n"));
+      const seq = await h.db.sql.begin(async (tx) => {
+        await tx`insert into sms_messages (modem_id, direction, peer, body) values (${id}, 'in', '+4915100000000', ${secret})`;
+        return appendEvent(tx as never, { nodeId: "n1", modemId: id, kind: "sms.received", payload: { smsId: 1, length: secret.length } });
+      });
+      const msg = await s.message(1);
+      expect(msg.id).toBe(String(seq));
+      expect(partialsIn(msg.data)).toContain("#sms-poke outerHTML");
+      expect(msg.data).toContain(`hx-get="/modems/${id}/sms"`);
+      expect(msg.data).not.toContain("482913");
+    } finally {
+      await s.close();
+    }
+    // the placeholder exists on a technician's page only, and the list itself is for technicians
+    const page = (role: "technician" | "viewer") => request(h.app, "GET", `/modems/${id}`, { cookie: h.cookies[role], htmx: false }).then((r) => r.text());
+    expect(await page("technician")).toContain('id="sms-poke"');
+    expect(await page("viewer")).not.toContain('id="sms-poke"');
+    const list = await request(h.app, "GET", `/modems/${id}/sms`, { cookie: h.cookies.technician });
+    expect(list.status).toBe(200);
+    const html = await list.text();
+    expect(html).toContain('id="sms-list"');
+    expect(html).toContain("code 482913 &lt;b&gt;x&lt;/b&gt;");
+    expect((await request(h.app, "GET", `/modems/${id}/sms`, { cookie: h.cookies.viewer })).status).toBe(403);
+  });
+});
