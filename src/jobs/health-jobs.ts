@@ -4,13 +4,13 @@
  *   health.sweep      every `health.interval_s` (settings, 30–60 s): probes, samples, one event; then heal triggers
  *                     and alert rules
  *   health.retention  hourly: samples (and job runs) older than `retention.samples_days` (default 7)
- *   logs.retention    hourly: connection log rows older than `retention.logs_days` (default 30), in batches
+ *   logs.retention    hourly: connection log, event log, audit and security rows older than `retention.logs_days` (30)
  * app.ts calls startHealth() once the modem manager runs and hands `jobs` to the panel (HttpContext.jobs).
  */
 import type { Config } from "../config.ts";
 import type { Sql } from "../db/client.ts";
 import { deleteOldSamples } from "../db/queries/health.ts";
-import { deleteOldConnectionLogs } from "../db/queries/retention.ts";
+import { deleteOldAudit, deleteOldConnectionLogs, deleteOldEvents } from "../db/queries/retention.ts";
 import { pruneJobRuns } from "../db/queries/job-runs.ts";
 import type { ModemState } from "../db/queries/modem-state.ts";
 import { getSettings } from "../db/queries/settings.ts";
@@ -217,12 +217,15 @@ export async function startHealth(deps: HealthDeps): Promise<RunningHealth> {
   });
   registry.register({
     id: "logs.retention",
-    description: "Deletes connection log rows older than the retention (retention.logs_days), in batches",
+    description: "Deletes connection log, event log, audit and security rows older than the retention (retention.logs_days), in batches",
     cron: "0 23 * * * *",
     async run() {
       const days = (await getSettings(sql, nodeId))["retention.logs_days"];
-      const n = await deleteOldConnectionLogs(sql, days, { nodeId });
-      return `deleted ${n} connection log rows older than ${days} days`;
+      const conns = await deleteOldConnectionLogs(sql, days, { nodeId });
+      // The event sequence is shared by every node: its oldest prefix goes, so what stays is still gapless.
+      const events = await deleteOldEvents(sql, days);
+      const { audit, security } = await deleteOldAudit(sql, days, { nodeId });
+      return `older than ${days} days: ${conns} connection log, ${events} event, ${audit} audit and ${security} security rows deleted`;
     },
   });
   if (!deps.registry && o.schedule !== false) await registry.start();

@@ -90,3 +90,36 @@ describe("deleteOldConnectionLogs", () => {
     expect(await count("all")).toBe(3);
   });
 });
+
+describe("deleteOldEvents and deleteOldAudit", () => {
+  test("the event log loses a prefix: everything up to the last event before the cutoff; the rest stays gapless", async () => {
+    const { appendEvents } = await import("../../../src/db/queries/events.ts");
+    const { deleteOldEvents } = await import("../../../src/db/queries/retention.ts");
+    await db.sql`insert into nodes (id, hostname) values ('r1', 'retention') on conflict do nothing`;
+    await appendEvents(db.sql, Array.from({ length: 12 }, (_, i) => ({ nodeId: "r1", kind: "test.retention", payload: { i } })));
+    const seqs = (await db.sql`select seq from modem_events where kind = 'test.retention' order by seq`).map((r) => Number(r.seq));
+    // the first 8 are 40 days old, except the 6th, which is younger (created late, committed in order)
+    await db.sql`update modem_events set created_at = now() - interval '40 days' where seq = any(${seqs.slice(0, 8)}::bigint[])`;
+    await db.sql`update modem_events set created_at = now() - interval '1 day' where seq = ${seqs[5]!}`;
+    const before = Number((await db.sql`select count(*)::int as n from modem_events`)[0]!.n);
+    const deleted = await deleteOldEvents(db.sql, 30, { batch: 3 });
+    const [after] = await db.sql`select count(*)::int as n, min(seq)::bigint as min, max(seq)::bigint as max from modem_events`;
+    expect(deleted).toBe(before - after!.n);
+    expect(Number(after!.min)).toBe(seqs[8]!); // a prefix: the younger 6th went with the older ones around it
+    expect(after!.n).toBe(Number(after!.max) - Number(after!.min) + 1);
+    expect(await deleteOldEvents(db.sql, 30)).toBe(0);
+    await expect(deleteOldEvents(db.sql, 0)).rejects.toThrow(/whole number of days/);
+  });
+
+  test("audit rows of the node and security events older than the limit go", async () => {
+    const { deleteOldAudit } = await import("../../../src/db/queries/retention.ts");
+    await db.sql`delete from audit_log`;
+    await db.sql`delete from security_events`;
+    await db.sql`insert into audit_log (ts, node_id, actor, action) values
+      (now() - interval '40 days', 'a', 'x', 'old-a'), (now() - interval '40 days', 'b', 'x', 'old-b'), (now(), 'a', 'x', 'new-a')`;
+    await db.sql`insert into security_events (ts, kind) values (now() - interval '40 days', 'login_failed'), (now(), 'login_failed')`;
+    expect(await deleteOldAudit(db.sql, 30, { nodeId: "a" })).toEqual({ audit: 1, security: 1 });
+    expect((await db.sql`select action from audit_log order by action`).map((r) => r.action)).toEqual(["new-a", "old-b"]);
+    expect(Number((await db.sql`select count(*)::int as n from security_events`)[0]!.n)).toBe(1);
+  });
+});
