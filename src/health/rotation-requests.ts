@@ -5,11 +5,11 @@
  * joins one job per modem and appends `rotation.accepted` ({requestId, jobs: [{modemId, jobId, joined} |
  * {modemId, code, message}]}). The CLI polls for that reply, then follows the jobs in `rotations`.
  *
- * Requests older than REQUEST_MAX_AGE_MS are ignored, so an event-stream replay after a restart never rotates again.
+ * Requests older than REQUEST_MAX_AGE_MS (src/db/queries/event-requests.ts) are ignored, so an event-stream replay after a restart never rotates again.
  */
-import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/client.ts";
-import { appendEvent, type EventRow } from "../db/queries/events.ts";
+import type { EventRow } from "../db/queries/events.ts";
+import { requestReply, takeRequest } from "../db/queries/event-requests.ts";
 import type { RotationMethod } from "../db/queries/rotations.ts";
 import { AppError } from "../lib/errors.ts";
 import { childLogger } from "../lib/logger.ts";
@@ -18,7 +18,6 @@ import type { EventSink, RotationRequest } from "./rotation.ts";
 
 export const ROTATION_REQUEST_KIND = "rotation.requested";
 export const ROTATION_REPLY_KIND = "rotation.accepted";
-export const REQUEST_MAX_AGE_MS = 30_000;
 
 const log = childLogger("rotation-requests");
 
@@ -45,17 +44,10 @@ export function serveRotationRequests(
 ): () => void {
   const seen = new Set<string>();
   return subscribe((ev) => {
-    if (ev.kind !== ROTATION_REQUEST_KIND || ev.node_id !== opts.nodeId) return;
+    const requestId = takeRequest(ev, ROTATION_REQUEST_KIND, opts.nodeId, seen);
+    if (!requestId) return;
     const p = ev.payload ?? {};
-    const requestId = typeof p.requestId === "string" ? p.requestId : null;
     const modemIds = Array.isArray(p.modemIds) ? p.modemIds.filter((x): x is number => Number.isInteger(x)) : [];
-    if (!requestId || seen.has(requestId)) return;
-    seen.add(requestId);
-    if (seen.size > 10_000) seen.clear();
-    if (Date.now() - new Date(ev.created_at).getTime() > REQUEST_MAX_AGE_MS) {
-      log.warn({ requestId }, "ignoring a stale rotation request");
-      return;
-    }
     const method = isRotationMethod(p.method) ? p.method : null;
     const actor = typeof p.actor === "string" ? p.actor.slice(0, 100) : "cli";
     void (async () => {
@@ -75,16 +67,7 @@ export function serveRotationRequests(
 /** CLI side: appends the request and waits for the control plane's reply (polling: the CLI has no event stream). */
 export async function requestRotations(sql: Sql, nodeId: string, req: { modemIds: number[]; method: RotationMethod | null; actor: string },
   { timeoutMs = 15_000, pollMs = 100 } = {}): Promise<RotationReply> {
-  const requestId = randomUUID();
-  const after = await appendEvent(sql, { nodeId, kind: ROTATION_REQUEST_KIND, payload: { ...req, requestId } });
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const rows = await sql`
-      select payload from modem_events
-      where seq > ${after} and kind = ${ROTATION_REPLY_KIND} and node_id = ${nodeId} and payload->>'requestId' = ${requestId}
-      limit 1`;
-    if (rows.length) return rows[0]!.payload as unknown as RotationReply;
-    await Bun.sleep(pollMs);
-  }
+  const reply = await requestReply(sql, nodeId, { request: ROTATION_REQUEST_KIND, reply: ROTATION_REPLY_KIND }, { ...req }, { timeoutMs, pollMs });
+  if (reply) return reply as unknown as RotationReply;
   throw new AppError("ROTATION_NO_REPLY", `the control plane of node ${nodeId} did not answer within ${Math.round(timeoutMs / 1000)} s`);
 }

@@ -13,22 +13,21 @@
  * forwarded `request` returns is the owner's job id: job status is read from rotations/modem_events, which every
  * node sees. A node whose heartbeat (nodes.last_heartbeat, every 5 s in app.ts) is older than `staleMs` gets
  * NODE_OFFLINE at once instead of a timeout; a live node that does not answer in time gives NODE_NO_REPLY.
- * Requests older than REQUEST_MAX_AGE_MS are ignored, so an event-stream replay after a restart never re-runs one.
+ * Requests older than REQUEST_MAX_AGE_MS (src/db/queries/event-requests.ts) are ignored, so an event-stream replay after a restart never re-runs one.
  *
  *   const local = routeRotations(createModemActions({ sql, nodeId, manager }), rotation.service);
  *   const actions = fleetActions(local, { sql, nodeId });
  *   const unserve = serveActionRequests(local, (fn) => events.subscribe(fn), { nodeId, events: outage });
  */
-import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/client.ts";
 import { appendEvent, type EventRow, type NewEvent } from "../db/queries/events.ts";
+import { requestReply, takeRequest } from "../db/queries/event-requests.ts";
 import { MODEM_ACTIONS, type Actor, type ModemAction, type ModemActions, type Role } from "../http/context.ts";
 import { AppError } from "../lib/errors.ts";
 import { childLogger } from "../lib/logger.ts";
 
 export const FORWARD_KIND = "action.forward";
 export const FORWARD_REPLY_KIND = "action.forward.reply";
-export const REQUEST_MAX_AGE_MS = 30_000;
 
 export type ForwardOp = "request" | "at" | "sms.send" | "ussd";
 
@@ -63,27 +62,14 @@ async function ownerOf(sql: Sql, modemId: number): Promise<{ nodeId: string; age
 
 /** Appends the request and waits for its reply (polling: the reply is one indexed lookup by kind and seq). */
 async function forward(opts: FleetOptions, owner: string, op: ForwardOp, modemId: number, args: unknown[], actor: Actor): Promise<unknown> {
-  const requestId = randomUUID();
-  // `message` is what the panel's event summary shows (views/partials/timeline.tsx) instead of the arguments.
-  const after = await appendEvent(opts.sql, {
-    nodeId: owner, kind: FORWARD_KIND,
-    payload: { requestId, op, modemId, args, actor: { ...actor }, from: opts.nodeId, message: `${op} on modem ${modemId} forwarded by ${opts.nodeId}` },
-  });
   const timeoutMs = opts.timeouts?.[op] ?? DEFAULT_TIMEOUTS[op];
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const rows = await opts.sql`
-      select payload from modem_events
-      where seq > ${after} and kind = ${FORWARD_REPLY_KIND} and node_id = ${owner} and payload->>'requestId' = ${requestId}
-      limit 1`;
-    if (rows.length) {
-      const reply = rows[0]!.payload as unknown as ForwardReply;
-      if (reply.ok) return reply.value;
-      throw new AppError(reply.code || "FORWARD_FAILED", reply.message || `node ${owner} could not ${op}`, { node: owner });
-    }
-    await Bun.sleep(opts.pollMs ?? 100);
-  }
-  throw new AppError("NODE_NO_REPLY", `node ${owner} did not answer within ${Math.round(timeoutMs / 1000)} s`, { node: owner, op });
+  // `message` is what the panel's event summary shows (views/partials/timeline.tsx) instead of the arguments.
+  const reply = await requestReply(opts.sql, owner, { request: FORWARD_KIND, reply: FORWARD_REPLY_KIND }, {
+    op, modemId, args, actor: { ...actor }, from: opts.nodeId, message: `${op} on modem ${modemId} forwarded by ${opts.nodeId}`,
+  }, { timeoutMs, pollMs: opts.pollMs }) as ForwardReply | null;
+  if (!reply) throw new AppError("NODE_NO_REPLY", `node ${owner} did not answer within ${Math.round(timeoutMs / 1000)} s`, { node: owner, op });
+  if (reply.ok) return reply.value;
+  throw new AppError(reply.code || "FORWARD_FAILED", reply.message || `node ${owner} could not ${op}`, { node: owner });
 }
 
 /**
@@ -188,16 +174,9 @@ export function serveActionRequests(local: ModemActions, subscribe: (listener: (
   opts: { nodeId: string; events: { append(ev: NewEvent): Promise<unknown> } }): () => void {
   const seen = new Set<string>();
   return subscribe((ev) => {
-    if (ev.kind !== FORWARD_KIND || ev.node_id !== opts.nodeId) return;
+    const requestId = takeRequest(ev, FORWARD_KIND, opts.nodeId, seen);
+    if (!requestId) return;
     const p = ev.payload ?? {};
-    const requestId = typeof p.requestId === "string" ? p.requestId : null;
-    if (!requestId || seen.has(requestId)) return;
-    seen.add(requestId);
-    if (seen.size > 10_000) seen.clear();
-    if (Date.now() - new Date(ev.created_at).getTime() > REQUEST_MAX_AGE_MS) {
-      log.warn({ requestId }, "ignoring a stale forwarded action");
-      return;
-    }
     const op = p.op as ForwardOp;
     const modemId = Number(p.modemId);
     const args = Array.isArray(p.args) ? p.args : [];

@@ -6,19 +6,18 @@
  * or code/message}); the CLI polls for that reply. No HTTP credentials are needed: whoever can write the database
  * already controls the appliance, and the CLI runs on the box as root.
  *
- * Requests older than REQUEST_MAX_AGE_MS are ignored, so an event-stream replay after a restart never re-runs an
+ * Requests older than REQUEST_MAX_AGE_MS (src/db/queries/event-requests.ts) are ignored, so an event-stream replay after a restart never re-runs an
  * old `AT+CFUN=1,1`.
  */
-import { randomUUID } from "node:crypto";
 import { AppError } from "../lib/errors.ts";
 import { childLogger } from "../lib/logger.ts";
 import type { Sql } from "../db/client.ts";
 import { appendEvent, type EventRow } from "../db/queries/events.ts";
+import { requestReply, takeRequest } from "../db/queries/event-requests.ts";
 import type { ConsoleReply } from "./console-run.ts";
 
 export const AT_REQUEST_KIND = "action.at";
 export const AT_REPLY_KIND = "action.at.reply";
-export const REQUEST_MAX_AGE_MS = 30_000;
 
 const log = childLogger("console");
 
@@ -61,14 +60,9 @@ function asRequest(payload: Record<string, unknown>): AtRequest | null {
  * Never rejects: failures are answered.
  */
 export async function answerAtRequest(runner: ConsoleRunner, ev: EventRow, seen: Set<string> = new Set()): Promise<void> {
-  if (ev.kind !== AT_REQUEST_KIND || ev.node_id !== runner.nodeId) return;
+  if (!takeRequest(ev, AT_REQUEST_KIND, runner.nodeId, seen)) return;
   const req = asRequest(ev.payload ?? {});
-  if (!req || seen.has(req.requestId)) return;
-  seen.add(req.requestId);
-  if (Date.now() - new Date(ev.created_at).getTime() > REQUEST_MAX_AGE_MS) {
-    log.warn({ requestId: req.requestId }, "ignoring a stale console request");
-    return;
-  }
+  if (!req) return;
   let reply: AtReply;
   try {
     const r = await runner.runConsole(req.target, req.command, { actor: req.actor, control: req.control });
@@ -89,23 +83,13 @@ export function serveConsoleRequests(runner: ConsoleRunner, subscribe: (listener
   const seen = new Set<string>();
   return subscribe((ev) => {
     if (ev.kind === AT_REQUEST_KIND) void answerAtRequest(runner, ev, seen);
-    if (seen.size > 10_000) seen.clear();
   });
 }
 
 /** CLI side: appends the request and waits for its reply (polling; the CLI has no event stream). */
 export async function requestAt(sql: Sql, nodeId: string, req: Omit<AtRequest, "requestId">,
   { timeoutMs = 30_000, pollMs = 100 } = {}): Promise<AtReply> {
-  const requestId = randomUUID();
-  const after = await appendEvent(sql, { nodeId, kind: AT_REQUEST_KIND, payload: { ...req, requestId } });
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const rows = await sql`
-      select payload from modem_events
-      where seq > ${after} and kind = ${AT_REPLY_KIND} and node_id = ${nodeId} and payload->>'requestId' = ${requestId}
-      limit 1`;
-    if (rows.length) return rows[0]!.payload as AtReply;
-    await Bun.sleep(pollMs);
-  }
+  const reply = await requestReply(sql, nodeId, { request: AT_REQUEST_KIND, reply: AT_REPLY_KIND }, { ...req }, { timeoutMs, pollMs });
+  if (reply) return reply as unknown as AtReply;
   throw new AppError("CONSOLE_NO_REPLY", `the control plane of node ${nodeId} did not answer within ${Math.round(timeoutMs / 1000)} s`);
 }
