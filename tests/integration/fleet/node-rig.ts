@@ -19,8 +19,8 @@ import { ModemManager } from "../../../src/modem/manager.ts";
 import { startSmsInbox, type SmsInbox } from "../../../src/modem/sms-inbox.ts";
 import { startSimLab, type SimLab, type SimLabOptions } from "../../../src/sim/lab.ts";
 import { TEST_CHANNEL, TEST_TIMINGS, until } from "../modem/helpers.ts";
+import { ORIGIN, request } from "../http/harness.ts";
 
-export const ORIGIN = "http://localhost";
 export const TECH = { username: "tech", password: "tech-pass-1234" };
 
 export interface TestNode {
@@ -114,22 +114,14 @@ export async function startNode(dbUrl: string, nodeId: string, lab: SimLabOption
   }
 }
 
-/** A request through the node's HTTP app (in process). */
+/**
+ * A request through the node's HTTP app (in process): the HTTP tests' `request`, always with same-origin headers
+ * as a browser sends them (the CSRF check wants them on form posts), and the htmx header with a cookie.
+ */
 export function call(app: HttpApp, method: string, path: string, o: { bearer?: string; cookie?: string; json?: unknown; form?: Record<string, string> } = {}): Promise<Response> {
-  // same-origin headers as a browser's htmx request sends them (the CSRF check wants them on form posts)
-  const headers: Record<string, string> = { "x-test-ip": "127.0.0.1", origin: ORIGIN, "sec-fetch-site": "same-origin" };
-  if (o.bearer) headers.authorization = `Bearer ${o.bearer}`;
-  if (o.cookie !== undefined) headers["hx-request"] = "true";
-  if (o.cookie) headers.cookie = o.cookie;
-  let body: string | undefined;
-  if (o.json !== undefined) {
-    headers["content-type"] = "application/json";
-    body = JSON.stringify(o.json);
-  } else if (o.form) {
-    headers["content-type"] = "application/x-www-form-urlencoded";
-    body = new URLSearchParams(o.form).toString();
-  }
-  return app.handle(new Request(`${ORIGIN}${path}`, { method, headers, body }));
+  return request(app, method, path, {
+    ...o, cookie: o.cookie || undefined, htmx: o.cookie !== undefined, headers: { origin: ORIGIN, "sec-fetch-site": "same-origin" },
+  });
 }
 
 /** Logs the technician in through POST /login; returns the session cookie. */
