@@ -9,6 +9,7 @@ import { startSimLab, type SimLab } from "../../../src/sim/lab.ts";
 import { createLabNetwork, newLabId, type LabNetwork } from "../../../src/sim/net/index.ts";
 import type { AppParts } from "../../../src/app.ts";
 import type { ControlPlaneSpec } from "./fixtures/control-plane.ts";
+import { lines } from "./lines.ts";
 
 export interface OutageLab {
   lab: SimLab;
@@ -69,27 +70,16 @@ export function spawnControlPlane(spec: ControlPlaneSpec, o: { specPath: string;
     rejectReady = rej;
   });
   void (async () => {
-    const decoder = new TextDecoder();
-    let buf = "";
-    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value);
-      let i: number;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        let msg: Record<string, unknown>;
-        try {
-          msg = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (msg.rpc === "ready") resolveReady(msg as never);
-        else if (msg.rpc === "reply") pending.get(msg.id as number)?.(msg);
-        else if (msg.rpc === "uncaught" || msg.rpc === "unhandled") problems.push(`${msg.rpc}: ${msg.message}`);
+    for await (const line of lines(proc.stdout as ReadableStream<Uint8Array>)) {
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        continue;
       }
+      if (msg.rpc === "ready") resolveReady(msg as never);
+      else if (msg.rpc === "reply") pending.get(msg.id as number)?.(msg);
+      else if (msg.rpc === "uncaught" || msg.rpc === "unhandled") problems.push(`${msg.rpc}: ${msg.message}`);
     }
     rejectReady(new Error(`control plane exited (${await proc.exited}) before it was ready: ${problems.join("; ") || "see stderr"}`));
   })();
