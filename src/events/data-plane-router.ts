@@ -5,12 +5,11 @@
  * config, so drift (a rule deleted by hand, a dead engine) is repaired within one tick.
  */
 import type { Sql } from "../db/client.ts";
-import { appendEvent, type NewEvent } from "../db/queries/events.ts";
 import {
   assignments, clearSession, dataPlaneModem, dataPlaneModems, ensurePortUser, proxyUsers, saveAssignment, savePublicIp,
   saveSession, type DataPlaneModem,
 } from "../db/queries/data-plane.ts";
-import type { EventRow } from "../db/queries/events.ts";
+import { eventSink, type EventRow, type EventSink } from "../db/queries/events.ts";
 import type { DataConnectionDriver, DataSession } from "../net/data-connection/types.ts";
 import { allocate, probePortFree, type PoolRange } from "../net/port-pool.ts";
 import type { ModemRouting } from "../net/routing-types.ts";
@@ -49,8 +48,8 @@ export interface DataPlaneRouterOptions {
   tickMs?: number;
   /** false in dev without root: skip the bind probe of candidate ports on 0.0.0.0. */
   probePorts?: boolean;
-  /** Where events go: the app's OutageBuffer (kept through a PostgreSQL outage); appendEvent by default. */
-  sink?: { append(ev: NewEvent): Promise<unknown> };
+  /** Where events go: the app's OutageBuffer (kept through a PostgreSQL outage); the table by default. */
+  sink?: EventSink;
 }
 
 export class DataPlaneRouter {
@@ -64,7 +63,11 @@ export class DataPlaneRouter {
   private allocating: Promise<unknown> = Promise.resolve();
   stopped = false;
 
-  constructor(private opts: DataPlaneRouterOptions) {}
+  private readonly sink: EventSink;
+
+  constructor(private opts: DataPlaneRouterOptions) {
+    this.sink = opts.sink ?? eventSink(opts.sql);
+  }
 
   async start(): Promise<void> {
     this.unsubscribe = this.opts.events.subscribe((ev) => this.onEvent(ev));
@@ -122,8 +125,7 @@ export class DataPlaneRouter {
   }
 
   private async event(modemId: number, kind: string, payload: Record<string, unknown>): Promise<void> {
-    const ev = { nodeId: this.opts.nodeId, modemId, kind, payload };
-    await (this.opts.sink ? this.opts.sink.append(ev) : appendEvent(this.opts.sql, ev));
+    await this.sink.append({ nodeId: this.opts.nodeId, modemId, kind, payload });
   }
 
   /** Stable port + table for this IMEI: stored in PostgreSQL, kept across reboots, re-enumeration and restarts. */

@@ -10,7 +10,7 @@
  * `heal.done`. One ladder per modem: a second request joins the running one.
  */
 import type { Sql } from "../db/client.ts";
-import { appendEvent, type NewEvent } from "../db/queries/events.ts";
+import { eventSink, type EventSink } from "../db/queries/events.ts";
 import { backoffMs, systemClock, type Clock } from "../lib/clock.ts";
 import { childLogger } from "../lib/logger.ts";
 import { Breakers, DEFAULT_BREAKER, type BreakerOptions } from "./breaker.ts";
@@ -90,8 +90,8 @@ export interface LadderDeps {
   onStep?(e: StepEvent): void | Promise<void>;
   /** Time for breaker cool-downs and durations (waits use timers). */
   clock?: Clock;
-  /** Where step events go: the app's OutageBuffer (kept through a PostgreSQL outage); appendEvent by default. */
-  sink?: { append(ev: NewEvent): Promise<unknown> };
+  /** Where step events go: the app's OutageBuffer (kept through a PostgreSQL outage); the table by default. */
+  sink?: EventSink;
 }
 
 /** States a ladder never starts from: someone else holds the modem, or an admin switched it off. */
@@ -160,8 +160,7 @@ export class HealLadder {
 
   private async event(modemId: number, kind: string, payload: Record<string, unknown>): Promise<void> {
     // A DB outage must not stop a ladder that is bringing a modem back.
-    const ev = { nodeId: this.deps.nodeId, modemId, kind, payload };
-    await (this.deps.sink ? this.deps.sink.append(ev) : appendEvent(this.deps.sql, ev))
+    await (this.deps.sink ?? eventSink(this.deps.sql)).append({ nodeId: this.deps.nodeId, modemId, kind, payload })
       .catch((e) => log.warn({ modemId, kind, err: String(e) }, "heal event not stored"));
   }
 

@@ -7,7 +7,7 @@
  *   ...
  *   await rotation.stop();     // on SIGTERM, before manager.stop()
  */
-import { appendEvent, type EventRow } from "../db/queries/events.ts";
+import { eventSink, type EventRow } from "../db/queries/events.ts";
 import { RotationScheduler } from "./rotation-schedule.ts";
 import { serveRotationRequests } from "./rotation-requests.ts";
 import { RotationService, type RotationServiceOptions } from "./rotation.ts";
@@ -28,7 +28,7 @@ export interface RunningRotation {
 }
 
 export async function startRotation(opts: StartRotationOptions): Promise<RunningRotation> {
-  const sink = opts.events ?? { append: (ev) => appendEvent(opts.sql, ev) };
+  const sink = opts.events ?? eventSink(opts.sql);
   const service = new RotationService({ ...opts, events: sink });
   await service.start();
   const unserve = serveRotationRequests(service, opts.subscribe, { nodeId: opts.nodeId, events: sink });

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/client.ts";
-import { appendEvent, type NewEvent } from "../db/queries/events.ts";
+import { eventSink, type EventSink, type NewEvent } from "../db/queries/events.ts";
 import {
   cancelUnfinishedRotations, findRotationByJob, finishRotation, insertRotation, markRotationRunning, otherPublicIps,
   recentModemIps, type RotationMethod, type RotationResult, type RotationTrigger, type RotationRow,
@@ -35,10 +35,7 @@ import {
 
 const log = childLogger("rotation");
 
-/** Where events go: the OutageBuffer in the app (survives a PostgreSQL outage), appendEvent by default. */
-export interface EventSink {
-  append(ev: NewEvent): Promise<unknown>;
-}
+export type { EventSink };
 
 export interface RotationServiceOptions {
   sql: Sql;
@@ -116,7 +113,7 @@ export class RotationService {
   private readonly sink: EventSink;
 
   constructor(private readonly opts: RotationServiceOptions) {
-    this.sink = opts.events ?? { append: (ev) => appendEvent(opts.sql, ev) };
+    this.sink = opts.events ?? eventSink(opts.sql);
   }
 
   /**

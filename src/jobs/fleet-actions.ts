@@ -20,7 +20,7 @@
  *   const unserve = serveActionRequests(local, (fn) => events.subscribe(fn), { nodeId, events: outage });
  */
 import type { Sql } from "../db/client.ts";
-import { appendEvent, type EventRow, type NewEvent } from "../db/queries/events.ts";
+import type { EventRow, EventSink } from "../db/queries/events.ts";
 import { requestReply, takeRequest } from "../db/queries/event-requests.ts";
 import { MODEM_ACTIONS, type Actor, type ModemAction, type ModemActions, type Role } from "../http/context.ts";
 import { AppError } from "../lib/errors.ts";
@@ -171,7 +171,7 @@ async function perform(local: ModemActions, op: ForwardOp, modemId: number, args
  * wrapper: a request is never forwarded twice). Returns the unsubscribe function.
  */
 export function serveActionRequests(local: ModemActions, subscribe: (listener: (ev: EventRow) => void) => () => void,
-  opts: { nodeId: string; events: { append(ev: NewEvent): Promise<unknown> } }): () => void {
+  opts: { nodeId: string; events: EventSink }): () => void {
   const seen = new Set<string>();
   return subscribe((ev) => {
     const requestId = takeRequest(ev, FORWARD_KIND, opts.nodeId, seen);
@@ -199,9 +199,4 @@ export function serveActionRequests(local: ModemActions, subscribe: (listener: (
         .catch((e) => log.error({ requestId, err: String(e) }, "could not store the forwarded action's reply"));
     })();
   });
-}
-
-/** An EventSink straight to the database (tests; app.ts passes its OutageBuffer). */
-export function directEvents(sql: Sql): { append(ev: NewEvent): Promise<unknown> } {
-  return { append: (ev) => appendEvent(sql, ev) };
 }

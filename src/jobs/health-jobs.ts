@@ -9,6 +9,7 @@
  */
 import type { Config } from "../config.ts";
 import type { Sql } from "../db/client.ts";
+import type { EventSink } from "../db/queries/events.ts";
 import { deleteOldSamples } from "../db/queries/health.ts";
 import { deleteOldAudit, deleteOldConnectionLogs, deleteOldEvents } from "../db/queries/retention.ts";
 import { pruneJobRuns } from "../db/queries/job-runs.ts";
@@ -55,8 +56,8 @@ export interface HealthDeps {
   httpProbe?: HttpProbe;
   /** Another subsystem holds the modem (rotation.busy): no sweep probe, no heal ladder meanwhile. */
   busy?: (modemId: number) => boolean;
-  /** Where heal-step events go: the app's OutageBuffer; appendEvent by default. */
-  sink?: LadderDeps["sink"];
+  /** Where heal-step events go: the app's OutageBuffer; the table by default. */
+  sink?: EventSink;
   /** The panel's metrics registry (src/http/metrics-registry.ts fits). */
   metrics?: MetricsLike;
   clock?: Clock;

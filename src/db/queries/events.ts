@@ -17,6 +17,18 @@ export interface NewEvent {
   payload?: Record<string, unknown>;
 }
 
+/**
+ * Where a subsystem's events go: the app passes its OutageBuffer (kept in order through a PostgreSQL outage);
+ * eventSink(sql) writes straight to the table.
+ */
+export interface EventSink {
+  append(ev: NewEvent): Promise<unknown>;
+}
+
+export function eventSink(sql: Sql): EventSink {
+  return { append: (ev) => appendEvent(sql, ev) };
+}
+
 /** Appends one event; returns its sequence number. Use inside a transaction to pair it with a state change. */
 export async function appendEvent(sql: Sql, ev: NewEvent): Promise<number> {
   const rows = await sql`

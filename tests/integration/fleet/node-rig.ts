@@ -14,7 +14,8 @@ import type { HttpContext, ModemActions } from "../../../src/http/context.ts";
 import { hashPassword } from "../../../src/http/auth/passwords.ts";
 import { createApiKey } from "../../../src/http/auth/api-keys.ts";
 import { createModemActions } from "../../../src/jobs/modem-actions.ts";
-import { directEvents, fleetActions, serveActionRequests } from "../../../src/jobs/fleet-actions.ts";
+import { fleetActions, serveActionRequests } from "../../../src/jobs/fleet-actions.ts";
+import { eventSink } from "../../../src/db/queries/events.ts";
 import { ModemManager } from "../../../src/modem/manager.ts";
 import { startSmsInbox, type SmsInbox } from "../../../src/modem/sms-inbox.ts";
 import { startSimLab, type SimLab, type SimLabOptions } from "../../../src/sim/lab.ts";
@@ -83,7 +84,7 @@ export async function startNode(dbUrl: string, nodeId: string, lab: SimLabOption
     });
     node.local = createModemActions({ sql, nodeId, manager: managerRef, airplaneHoldMs: 200, ussdTimeoutMs: 5000 });
     node.actions = fleetActions(node.local, { sql, nodeId, staleMs: 5000 });
-    const unserve = serveActionRequests(node.local, (fn) => events.subscribe(fn), { nodeId, events: directEvents(sql) });
+    const unserve = serveActionRequests(node.local, (fn) => events.subscribe(fn), { nodeId, events: eventSink(sql) });
     cleanups.push(unserve);
 
     const config = loadConfig({ env: {}, overrides: { node: { id: nodeId }, auth: { lockout_attempts: 10 } } });
