@@ -167,6 +167,8 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
           },
         })
       : undefined;
+    // The public IP through a modem: the router asks once a session is up, rotation after each attempt.
+    const probe = publicIpProbe(config, parts);
     const router = new DataPlaneRouter({
       sql: db.sql, nodeId: config.node.id, events, supervisor, routing,
       driver: pickDriver(config, parts, manager),
@@ -180,7 +182,7 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
           return undefined;
         }
       },
-      probePublicIp: publicIpProbe(config, parts),
+      probePublicIp: probe,
       pool: { ports: { min: config.proxy.port_min, max: config.proxy.port_max }, tables: { min: config.proxy.table_min, max: config.proxy.table_max } },
       proxy: {
         listen: config.proxy.listen, whitelist: config.proxy.whitelist, maxConnections: config.proxy.max_connections,
@@ -220,7 +222,6 @@ export async function startApp(config: Config, parts: AppParts = {}): Promise<Ru
       options: { ...parts.health, alerts: { webhook, ...parts.health?.alerts } },
     });
     cleanups.unshift(() => health.stop());
-    const probe = publicIpProbe(config, parts);
     rotation = await startRotation({
       sql: db.sql, nodeId: config.node.id, modems: manager, events: outage, probePublicIp: probe,
       syncDataPlane: () => router.sync(), subscribe: (fn) => events.subscribe(fn), scheduleTimer: false,

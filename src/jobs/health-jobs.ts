@@ -221,7 +221,7 @@ export async function startHealth(deps: HealthDeps): Promise<RunningHealth> {
     description: "Deletes connection log, event log, audit and security rows older than the retention (retention.logs_days), in batches",
     cron: "0 23 * * * *",
     async run() {
-      const days = (await getSettings(sql, nodeId))["retention.logs_days"];
+      const days = (await settings())["retention.logs_days"];
       const conns = await deleteOldConnectionLogs(sql, days, { nodeId });
       // The event sequence is shared by every node: its oldest prefix goes, so what stays is still gapless.
       const events = await deleteOldEvents(sql, days);
