@@ -95,6 +95,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
   setLogLevel(process.env.LTEPROXY_LOG_LEVEL ?? "warn");
+  const startedAt = new Date();
   const demo = await startDemo(opts);
   const { app, lab, config } = demo;
   console.log(`lteproxy demo: panel at ${app.url}`);
@@ -107,7 +108,14 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       const list = await listProxies(app.db.sql, config.node.id, config.proxy.public_host).catch(() => []);
-      if (list.length >= opts.modems && list.every((p) => p.state === "online")) {
+      // The demo's database outlives a run: rows still say what the last run saw until this run's sessions are up
+      // and their public IPs probed (one data.public_ip event per modem; without a lab network there is no probe).
+      const probed = config.health.check_url
+        ? await app.db.sql`
+            select count(distinct modem_id)::int as n from modem_events
+            where kind = 'data.public_ip' and node_id = ${config.node.id} and created_at >= ${startedAt}`.then((r) => Number(r[0]!.n), () => 0)
+        : opts.modems;
+      if (list.length >= opts.modems && list.every((p) => p.state === "online") && probed >= opts.modems) {
         console.log(`\nproxy ports (HTTP and SOCKS5 on each):\n${formatProxies(list)}\n`);
         const echo = demo.net?.info().echoUrl;
         const first = list[0]!;
