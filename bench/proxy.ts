@@ -6,7 +6,13 @@
  *   - each as a ratio to direct measured in the same run
  *   - RSS of the engine process serving 100 ports (idle and after the load)
  *
- *   bun bench/proxy.ts [--runs N] [--json] [--compare-js]
+ *   bun bench/proxy.ts [--runs N] [--json] [--compare-js] [--no-floor]
+ *
+ * The floor: unless --no-floor, the bench compiles bench/relay-floor.c (needs `cc`) and adds two
+ * plain TCP forwarders in C per origin, one with splice(2) and one where the kernel forwards the
+ * bytes (BPF sockmap, needs root). They speak no proxy protocol, so their ratio to direct is what
+ * the extra hop alone costs on this box, and the engine's paths are also printed against the
+ * faster of the two.
  *
  * Tunnels (CONNECT, SOCKS5) and large Content-Length bodies go through the engine's splice(2)
  * relay. --compare-js also starts a second engine with LTEPROXY_SPLICE=0 (the JS relay) and adds
@@ -27,6 +33,7 @@ const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf("--runs") + 1] || 5) || 5;
 const JSON_OUT = args.includes("--json");
 const COMPARE_JS = args.includes("--compare-js");
+const FLOOR = !args.includes("--no-floor");
 const N_REQ = 1000;
 const N_CONC = 1000;
 const BIG = 100 * 1024 * 1024;
@@ -62,6 +69,10 @@ const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: {
   },
   drain(s) { pump(s); },
 } });
+// Bun.listen's accept queue is 512; the engine's is 4096, and so is this origin's (else the 1,000
+// concurrent upstream connects overflow it and wait for a 1 s SYN retry that direct never sees).
+const { dlopen, FFIType } = require("bun:ffi");
+dlopen("libc.so.6", { listen: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } }).symbols.listen(l.fd, 4096);
 console.log(l.port);
 `;
 
@@ -74,7 +85,7 @@ const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch(req) {
 console.log(s.port);
 `;
 
-function lineFrom(p: Bun.Subprocess<"ignore", "pipe", "inherit">): Promise<string> {
+function lineFrom(p: { stdout: ReadableStream<Uint8Array> }): Promise<string> {
   const reader = p.stdout.getReader();
   return (async () => {
     let s = "";
@@ -164,14 +175,19 @@ const AUTH = "Basic " + Buffer.from("alice:bench-pass").toString("base64");
 const socksAuth = new Uint8Array([1, 5, ...Buffer.from("alice"), 10, ...Buffer.from("bench-pass")]);
 const socksConnect = (port: number) => new Uint8Array([5, 1, 0, 1, 127, 0, 0, 1, port >> 8, port & 255]);
 
-type Path = "direct" | "http" | "socks5";
+type Floor = "floor-splice" | "floor-sockmap";
+type Path = "direct" | "http" | "socks5" | Floor;
+const isFloor = (p: string): p is Floor => p.startsWith("floor-");
+/** floorPorts[mode][originPort]: the port of the C relay that forwards to that origin. */
+const floorPorts: Partial<Record<Floor, Record<number, number>>> = {};
 /** Throughput paths: the -js ones go through the second engine (JS relay, --compare-js). */
 type TpPath = Path | "http-js" | "socks5-js";
 
 /** Opens a connection that is ready for origin requests on `path`; returns it and the request text. */
 async function open(path: Path, originPort: number, proxyPort: number, small = "/small"): Promise<{ c: Conn; req: string }> {
-  if (path === "direct") {
-    return { c: await connect(originPort), req: `GET ${small} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n` };
+  if (path === "direct" || isFloor(path)) {
+    const port = path === "direct" ? originPort : floorPorts[path]![originPort];
+    return { c: await connect(port), req: `GET ${small} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n` };
   }
   const c = await connect(proxyPort);
   if (path === "http") {
@@ -253,11 +269,12 @@ const cpuPerDownload: Partial<Record<TpPath, number[]>> = {};
 
 async function curlSpeed(path: TpPath, originPort: number, proxyPort: number): Promise<number> {
   const port = path.endsWith("-js") ? jsPort : proxyPort;
-  const pid = path === "direct" ? null : path.endsWith("-js") ? jsEngine!.pid : engine.pid;
+  const pid = path === "direct" || isFloor(path) ? null : path.endsWith("-js") ? jsEngine!.pid : engine.pid;
   const cpu0 = pid ? cpuMs(pid) : 0;
   const via =
-    path === "direct" ? [] : path.startsWith("http") ? ["-x", `http://alice:bench-pass@127.0.0.1:${port}`] : ["--socks5", `alice:bench-pass@127.0.0.1:${port}`];
-  const p = Bun.spawn(["curl", "-sS", "-o", "/dev/null", "-w", "%{speed_download} %{size_download}", ...via, `http://127.0.0.1:${originPort}/big`], { stdout: "pipe" });
+    path === "direct" || isFloor(path) ? [] : path.startsWith("http") ? ["-x", `http://alice:bench-pass@127.0.0.1:${port}`] : ["--socks5", `alice:bench-pass@127.0.0.1:${port}`];
+  const target = isFloor(path) ? floorPorts[path]![originPort] : originPort;
+  const p = Bun.spawn(["curl", "-sS", "-o", "/dev/null", "-w", "%{speed_download} %{size_download}", ...via, `http://127.0.0.1:${target}/big`], { stdout: "pipe" });
   const out = (await new Response(p.stdout).text()).trim().split(" ");
   await p.exited;
   if (Number(out[1]) !== BIG) throw new Error(`${path}: got ${out[1]} bytes`);
@@ -275,6 +292,29 @@ const dir = mkdtempSync(join(tmpdir(), "lteproxy-bench-"));
 const spawnOrigin = (src: string) => Bun.spawn([process.execPath, "-e", src], { stdout: "pipe", stderr: "inherit" });
 const origins = { minimal: spawnOrigin(ORIGIN_SRC), "bun-serve": spawnOrigin(SERVE_SRC) };
 const originPorts = { minimal: Number(await lineFrom(origins.minimal)), "bun-serve": Number(await lineFrom(origins["bun-serve"])) };
+
+/** Builds bench/relay-floor.c and starts one relay per mode and origin; a mode that cannot start is left out. */
+const floorProcs: Bun.Subprocess[] = [];
+const floorNotes: string[] = [];
+if (FLOOR) {
+  const bin = join(dir, "relay-floor");
+  const cc = Bun.spawnSync(["cc", "-O2", "-pthread", "-o", bin, join(import.meta.dir, "relay-floor.c")], { stderr: "pipe" });
+  if (!cc.success) floorNotes.push(`relay floor not built: ${cc.stderr?.toString().trim().split("\n")[0] || "cc failed"}`);
+  else {
+    for (const mode of ["splice", "sockmap"] as const) {
+      const byOrigin: Record<number, number> = {};
+      for (const originPort of Object.values(originPorts)) {
+        const p = Bun.spawn([bin, mode, String(originPort)], { stdout: "pipe", stderr: "pipe" });
+        floorProcs.push(p);
+        const port = Number(await Promise.race([lineFrom(p), Bun.sleep(3000).then(() => "")]));
+        if (port > 0) byOrigin[originPort] = port;
+        else floorNotes.push(`relay floor ${mode} did not start: ${(await new Response(p.stderr).text().catch(() => "")).trim().split("\n").pop()}`);
+      }
+      if (Object.keys(byOrigin).length === Object.keys(originPorts).length) floorPorts[`floor-${mode}`] = byOrigin;
+    }
+  }
+}
+const FLOORS = Object.keys(floorPorts) as Floor[];
 const ports = await freePorts(100);
 const proxyPort = ports[0];
 const passwordHash = await Bun.password.hash("bench-pass");
@@ -315,7 +355,7 @@ if (COMPARE_JS) {
 }
 
 type Lat = { median: number; p99: number; errors: number };
-const PATHS: Path[] = ["direct", "http", "socks5"];
+const PATHS: Path[] = ["direct", "http", "socks5", ...FLOORS];
 
 try {
   for (let i = 0; i < 100; i++) {
@@ -330,6 +370,7 @@ try {
   const log = (s: string) => !JSON_OUT && console.log(s);
   const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   log(`lteproxy proxy bench: Bun ${Bun.version}, ${navigator.hardwareConcurrency} CPUs, load ${load()}`);
+  for (const n of floorNotes) log(n);
 
   for (let i = 0; jsEngine && i < 100; i++) {
     try {
@@ -367,10 +408,20 @@ try {
       }).join("   ");
       log(`  ${kind === "ka" ? "keep-alive    " : "new connection"}  ${row}`);
     }
+    if (FLOORS.length) {
+      const best = (f: (p: Floor) => number, better: (a: number, b: number) => boolean) => FLOORS.reduce((a, b) => (better(f(b), f(a)) ? b : a));
+      const tpFloor = best((p) => thr[p], (a, b) => a > b);
+      const kaFloor = best((p) => lat[`ka-${p}`].median, (a, b) => a < b);
+      log(
+        `  against the best plain relay (throughput: ${tpFloor} ${ratio(thr[tpFloor], thr.direct)}x direct; keep-alive: ${kaFloor} ${ratio(lat[`ka-${kaFloor}`].median, lat["ka-direct"].median)}x direct):` +
+          ` throughput http ${ratio(thr.http, thr[tpFloor])}x, socks5 ${ratio(thr.socks5, thr[tpFloor])}x;` +
+          ` keep-alive http ${ratio(lat["ka-http"].median, lat[`ka-${kaFloor}`].median)}x, socks5 ${ratio(lat["ka-socks5"].median, lat[`ka-${kaFloor}`].median)}x`,
+      );
+    }
     results[name] = { throughputMBps: thr, throughputRuns: tp, latencyMs: lat };
   }
 
-  const conc: Record<Path, { ms: number; errors: number }> = {
+  const conc: Record<"direct" | "http" | "socks5", { ms: number; errors: number }> = {
     direct: await concurrent("direct", originPorts.minimal, proxyPort),
     http: await concurrent("http", originPorts.minimal, proxyPort),
     socks5: await concurrent("socks5", originPorts.minimal, proxyPort),
@@ -405,5 +456,6 @@ try {
   await engine.exited;
   await jsEngine?.exited;
   for (const o of Object.values(origins)) o.kill();
+  for (const f of floorProcs) f.kill();
   rmSync(dir, { recursive: true, force: true });
 }
