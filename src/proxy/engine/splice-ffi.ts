@@ -1,6 +1,6 @@
 /**
- * The libc calls the kernel relay needs (bun:ffi): pipe2, splice, epoll, eventfd, dup, shutdown.
- * Loaded lazily, separately on each thread that uses them (the main thread only dups fds and
+ * The libc calls the kernel relay needs (bun:ffi): pipe2, splice, epoll, eventfd, dup, shutdown;
+ * and listen, which the port listeners use to raise their accept backlog. Loaded lazily, separately on each thread that uses them (the main thread only dups fds and
  * wakes the worker; the splice worker does the rest). Linux only: a dlopen failure elsewhere
  * simply leaves the engine on its JS relay.
  */
@@ -43,6 +43,7 @@ function load() {
         close: { args: [FFIType.i32], returns: FFIType.i32 },
         dup: { args: [FFIType.i32], returns: FFIType.i32 },
         shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+        listen: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
         fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
         epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
         epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
