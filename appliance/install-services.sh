@@ -190,7 +190,13 @@ enable_and_start() {
   done
   enable_unit lteproxy-db-setup.service
   enable_unit lteproxy.service
-  if [[ "$ENGINE" == builtin ]]; then enable_unit lteproxy-proxy.service; else disable_unit lteproxy-proxy.service; fi
+  if [[ "$ENGINE" == builtin ]]; then
+    enable_unit lteproxy-proxy.service
+    disable_unit lteproxy-dns-relay.service
+  else
+    disable_unit lteproxy-proxy.service
+    enable_unit lteproxy-dns-relay.service
+  fi
   if [[ -n "$ROOT" ]]; then
     info "staged: everything starts on the first boot of $ROOT"
     return 0
@@ -213,6 +219,8 @@ enable_and_start() {
       run systemctl restart lteproxy-proxy.service
       info "the data plane restarted on the new binary: open proxy connections were dropped once"
     fi
+  elif ! systemctl is-active --quiet lteproxy-dns-relay.service || ((BINARY_CHANGED)); then
+    run systemctl restart lteproxy-dns-relay.service
   fi
   wait_ready
   if [[ -n "$ADMIN_PASSWORD" ]]; then

@@ -25,7 +25,7 @@ IGNORE_OS=0
 READY_TIMEOUT=120
 
 PACKAGES=(postgresql libqmi-utils udhcpc iproute2 nftables)
-UNITS=(lteproxy.service lteproxy-proxy.service lteproxy-db-setup.service 3proxy@.service)
+UNITS=(lteproxy.service lteproxy-proxy.service lteproxy-dns-relay.service lteproxy-db-setup.service 3proxy@.service)
 DEFAULT_LAN="10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16"
 
 usage() {

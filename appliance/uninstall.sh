@@ -41,7 +41,7 @@ TOTAL_STEPS=5
 trap 'on_error $? $LINENO "$BASH_COMMAND"' ERR
 trap cleanup EXIT
 
-UNITS=(lteproxy.service lteproxy-proxy.service lteproxy-db-setup.service 3proxy@.service)
+UNITS=(lteproxy.service lteproxy-proxy.service lteproxy-dns-relay.service lteproxy-db-setup.service 3proxy@.service)
 CFG=/etc/lteproxy/lteproxy.toml
 
 # ip rules pointing at our routing tables, and the tables themselves: what `lteproxy down` does, for when the
@@ -88,11 +88,11 @@ if [[ -z "$ROOT" ]]; then
     withdraw_routes_fallback
   fi
   mapfile -t instances < <(systemctl list-units --all --plain --no-legend '3proxy@*.service' 2>/dev/null | awk '{ print $1 }')
-  for u in lteproxy-proxy.service "${instances[@]}" lteproxy-db-setup.service; do
+  for u in lteproxy-proxy.service "${instances[@]}" lteproxy-dns-relay.service lteproxy-db-setup.service; do
     if systemctl is-active --quiet "$u" 2>/dev/null; then run systemctl stop "$u"; info "stopped $u"; fi
   done
 fi
-for u in lteproxy.service lteproxy-proxy.service lteproxy-db-setup.service; do disable_unit "$u"; done
+for u in lteproxy.service lteproxy-proxy.service lteproxy-dns-relay.service lteproxy-db-setup.service; do disable_unit "$u"; done
 
 # --- 3 -----------------------------------------------------------------------------------------------------------
 step "Removing files"

@@ -211,6 +211,16 @@ const COMMANDS: Record<string, Command> = {
       return proxyCommand(argv);
     },
   },
+  "dns-relay": {
+    summary: "per-modem DNS relay for the 3proxy engine (names resolve through each modem, never the uplink)",
+    usage:
+      "lteproxy dns-relay [--config FILE] [--timeout-ms N]\n\nAnswers 3proxy's nserver on 127.53.<port/256>.<port%256>:5353 for each modem port by asking that modem's\n" +
+      "carrier DNS from the modem's address. Reads $LTEPROXY_RUNTIME_DIR/dns-relay.json (written by the control plane).",
+    async run(argv) {
+      const { dnsRelayCommand } = await import("./proxy/dns-relay/cli.ts");
+      return dnsRelayCommand(argv);
+    },
+  },
   sim: {
     summary: "the lab: simulated EC25 modems (and a virtual network), fault injection (sim ctl), lab qmicli",
     usage: "lteproxy sim --help",

@@ -15,6 +15,7 @@ import { writeProxyConfigFile } from "../engine/config-file.ts";
 import { createChildSupervisor } from "./child.ts";
 import { engineRequest } from "./stats-client.ts";
 import { createSystemdSupervisor } from "./systemd.ts";
+import { createDnsRelay } from "../dns-relay/relay.ts";
 import { createThreeProxySupervisor, dbUserLookup, type ThreeProxyDirs } from "./three-proxy-backend.ts";
 import { processInstances } from "./three-proxy-instances.ts";
 import type { ProxySupervisor } from "./types.ts";
@@ -65,7 +66,12 @@ export function createConfiguredSupervisor(opts: ConfiguredSupervisorOptions): C
   }
   if (opts.supervisor === "systemd") {
     return {
-      supervisor: createSystemdSupervisor({ engine: "3proxy", runtimeDir: opts.runtimeDir, threeProxy: { lookupUsers: dbUserLookup(opts.sql) } }),
+      supervisor: createSystemdSupervisor({
+        engine: "3proxy",
+        runtimeDir: opts.runtimeDir,
+        // Read by lteproxy-dns-relay.service (same runtime dir), which 3proxy's nserver lines point at.
+        threeProxy: { lookupUsers: dbUserLookup(opts.sql), dnsRelayFile: join(opts.runtimeDir, "dns-relay.json") },
+      }),
       logs: { engine: "3proxy", spoolDir, threeProxyLogDir: "/var/log/3proxy" },
     };
   }
@@ -75,6 +81,8 @@ export function createConfiguredSupervisor(opts: ConfiguredSupervisorOptions): C
     ? createThreeProxySupervisor({
         instances: processInstances({ binary: opts.threeProxyBinary ?? Bun.which("3proxy") ?? "3proxy", wrapper: opts.wrapper, scan: { pidDir: dirs.run, cfgDir: dirs.etc } }),
         dirs, lookupUsers: dbUserLookup(opts.sql),
+        // No relay service without systemd: this process answers 3proxy's lookups itself while it runs.
+        dnsRelayFile: null, dnsRelay: createDnsRelay(),
       })
     : configOnly(opts.runtimeDir);
   return { supervisor, logs: { engine: "3proxy", spoolDir, threeProxyLogDir: dirs.log } };

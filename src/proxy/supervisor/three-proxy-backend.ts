@@ -7,6 +7,10 @@
  * with NO listeners. So after every start and reload each touched port is health-checked (TCP connect, retried for
  * ~1.5 s) and a dead instance is restarted; a periodic check repeats this for every port. Ports whose modem is not
  * online get no instance (the port refuses connections; routing guards keep it from leaking either way).
+ *
+ * DNS: 3proxy's nserver sockets are unbound (3proxy.md §3), so every rendered config points nserver at the modem's
+ * loopback dns-relay, and each apply writes dns-relay.json (all modems with an instance) for `lteproxy dns-relay`,
+ * before any instance starts or reloads.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -14,10 +18,12 @@ import { AppError } from "../../lib/errors.ts";
 import { childLogger } from "../../lib/logger.ts";
 import type { Sql } from "../../db/client.ts";
 import type { ProxyConfigInput } from "../engine/config-schema.ts";
+import { defaultDnsRelayConfigPath, writeDnsRelayFile } from "../dns-relay/config-file.ts";
+import type { DnsRelayEntry } from "../dns-relay/relay.ts";
 import { writeThreeProxyFiles } from "../three-proxy/atomic-write.ts";
 import type { ThreeProxyModem } from "../three-proxy/model.ts";
 import { defaultThreeProxyPaths, renderThreeProxyConfig, type RenderOptions } from "../three-proxy/render.ts";
-import { planThreeProxyPort, type ThreeProxyUserSource } from "./three-proxy-desired.ts";
+import { dnsRelayEntries, planThreeProxyPort, type ThreeProxyUserSource } from "./three-proxy-desired.ts";
 import type { ThreeProxyInstances } from "./three-proxy-instances.ts";
 import { probeHostFor, waitForPort } from "./tcp-probe.ts";
 import type { DataPlaneStatus, ProxySupervisor } from "./types.ts";
@@ -49,6 +55,13 @@ export interface ThreeProxyBackendOptions {
   /** Owner of the rendered files (the installer's lteproxy-3proxy user reads them through group lteproxy). */
   fileOwner?: { uid?: number; gid?: number };
   render?: RenderOptions;
+  /**
+   * Where the per-modem DNS relay's config goes (read by `lteproxy dns-relay`). Default
+   * $LTEPROXY_RUNTIME_DIR/dns-relay.json; null writes no file (an in-process relay below, or tests).
+   */
+  dnsRelayFile?: string | null;
+  /** An in-process relay (createDnsRelay) that gets the same entries on every apply (lab, child mode). */
+  dnsRelay?: { apply(entries: DnsRelayEntry[]): Promise<void> | void; close?(): Promise<void> };
 }
 
 interface PortHealth {
@@ -155,6 +168,20 @@ export function createThreeProxySupervisor(opts: ThreeProxyBackendOptions): Prox
     });
   }
 
+  /**
+   * Hands the relay its entries before 3proxy starts asking it. A failure is logged, not thrown: the instances still
+   * get their configs, and their lookups get no answer (never one through another route) until the relay catches up.
+   */
+  async function publishDnsRelay(ver: string | number | undefined, entries: DnsRelayEntry[]): Promise<void> {
+    const file = opts.dnsRelayFile === undefined ? defaultDnsRelayConfigPath() : opts.dnsRelayFile;
+    try {
+      if (file) writeDnsRelayFile(file, { version: ver ?? "", entries }, opts.fileOwner ?? {});
+      await opts.dnsRelay?.apply(entries);
+    } catch (e) {
+      log.error({ err: (e as Error).message, file }, "DNS relay config could not be published: 3proxy lookups will fail");
+    }
+  }
+
   async function applyNow(desired: ProxyConfigInput): Promise<void> {
     const hashes = [...new Set((desired.ports ?? []).flatMap((p) => (p.users ?? []).map((u) => u.passwordHash)))];
     const users = await opts.lookupUsers(hashes);
@@ -169,6 +196,7 @@ export function createThreeProxySupervisor(opts: ThreeProxyBackendOptions): Prox
       }
     }
     ensureDirs(dirs);
+    await publishDnsRelay(desired.version, dnsRelayEntries(next.values()));
     const running = await opts.instances.running();
     const started: ThreeProxyModem[] = [];
     const reloaded: ThreeProxyModem[] = [];
@@ -244,6 +272,7 @@ export function createThreeProxySupervisor(opts: ThreeProxyBackendOptions): Prox
           await opts.instances.stop(imei, paths(imei)).catch((e) => log.warn({ imei, err: (e as Error).message }, "3proxy stop failed"));
         }
       }
+      await opts.dnsRelay?.close?.();
     },
     health: () => [...health.values()],
   };

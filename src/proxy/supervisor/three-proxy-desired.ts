@@ -7,9 +7,13 @@
  * user becomes a CR entry with an MD5-crypt hash (`$1$`, the scheme 3proxy's mycrypt() implements) of the password
  * in proxy_users.password, with a salt derived from IMEI + user name: stable, so an unchanged user never rewrites
  * the file (no reload), and different on every port. A user whose clear password is unknown is left out.
+ *
+ * DNS: every model's carrier servers go to the per-modem dns-relay (dnsRelayEntries), and 3proxy's nserver is that
+ * relay's loopback address, because 3proxy's own nserver sockets are unbound (3proxy.md §3).
  */
 import { isIP } from "node:net";
 import type { ProxyConfigInput } from "../engine/config-schema.ts";
+import type { DnsRelayEntry } from "../dns-relay/relay.ts";
 import type { ThreeProxyModem, ThreeProxyPaths, ThreeProxyQuota, ThreeProxyBandwidth, ThreeProxyUser } from "../three-proxy/model.ts";
 import { cryptSalt, md5Crypt } from "./md5-crypt.ts";
 
@@ -57,8 +61,10 @@ export function planThreeProxyPort(port: DesiredPort, opts: PlanOptions): PortPl
   const imei = port.id;
   if (port.state !== "online") return { imei, skip: `state ${port.state}` };
   if (!port.outAddress) return { imei, skip: "no modem address" };
-  const dns = plainDnsServers(port.dns?.servers ?? []);
-  if (dns.length === 0) return { imei, skip: "no carrier DNS server (3proxy would resolve through the host)" };
+  // The dns-relay asks from a socket bound to outAddress, so only servers of its address family are reachable.
+  const family = isIP(port.outAddress);
+  const dns = plainDnsServers(port.dns?.servers ?? []).filter((ip) => isIP(ip) === family);
+  if (dns.length === 0) return { imei, skip: "no carrier DNS server for the modem's address (the DNS relay would have nothing to ask)" };
   const users: ThreeProxyUser[] = [];
   const quotas: ThreeProxyQuota[] = [];
   const bandwidth: ThreeProxyBandwidth[] = [];
@@ -94,4 +100,12 @@ export function planThreeProxyPort(port: DesiredPort, opts: PlanOptions): PortPl
       paths: opts.paths(imei),
     },
   };
+}
+
+/**
+ * The dns-relay entries for the 3proxy instances: one per model, listening at relayListenAddress(model.port) (the
+ * port 3proxy's rendered nserver names) and asking the model's carrier servers from its outAddress.
+ */
+export function dnsRelayEntries(models: Iterable<ThreeProxyModem>): DnsRelayEntry[] {
+  return [...models].map((m) => ({ id: m.imei, port: m.port, outAddress: m.outAddress, servers: [...m.dns] }));
 }

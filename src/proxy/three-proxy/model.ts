@@ -51,7 +51,10 @@ export interface ThreeProxyModem {
   port: number;
   /** The modem's WAN address (-e): outgoing connections bind to it and policy routing sends them via the modem. */
   outAddress: string;
-  /** The modem's DNS servers (nserver). At least one: without it 3proxy resolves through the host's resolver. */
+  /**
+   * The modem's carrier DNS servers. At least one. 3proxy never asks them directly (its nserver is the modem's
+   * dns-relay, relayNserver(port)); the 3proxy backend hands them to the relay, which asks them from outAddress.
+   */
   dns: string[];
   users: ThreeProxyUser[];
   /** Networks allowed without a password (CIDR or a single address). */
@@ -115,7 +118,7 @@ export function validateThreeProxyModem(m: ThreeProxyModem): void {
   checkInt("port", m.port, 1, 65535);
   checkIp("outAddress", m.outAddress);
   if (!Array.isArray(m.dns) || m.dns.length === 0) {
-    throw invalid("dns", "needs at least one of the modem's DNS servers (without nserver 3proxy uses the host resolver)");
+    throw invalid("dns", "needs at least one of the modem's DNS servers (the dns-relay has nothing to ask otherwise)");
   }
   m.dns.forEach((ip, i) => checkIp(`dns[${i}]`, ip));
   checkInt("maxconn", m.maxconn, 1, 100_000);

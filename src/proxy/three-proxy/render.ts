@@ -3,7 +3,9 @@
  * Pure: same model in, same bytes out, so an unchanged modem never triggers a reload (`monitor` watches mtime).
  * Rules that come from the reference: comments only on their own lines, no `setuid` (systemd's User= instead),
  * `nscache` after `nserver`, ACL whitelist then users then `deny *`, users entries with `$` quoted.
+ * DNS goes to the modem's loopback relay (src/proxy/dns-relay), never straight to the carrier: see the nserver line.
  */
+import { relayNserver } from "../dns-relay/address.ts";
 import { validateThreeProxyModem, type ThreeProxyModem, type ThreeProxyUser } from "./model.ts";
 
 /**
@@ -54,8 +56,9 @@ export function renderThreeProxyConfig(m: ThreeProxyModem, opts: RenderOptions =
     `config ${p.cfg}`,
     `monitor ${p.cfg}`,
     `monitor ${p.passwd}`,
-    "# The modem's DNS. nserver sockets are unbound and follow the main table: lteproxy routes these via the modem.",
-    ...m.dns.map((ip) => `nserver ${ip}`),
+    "# DNS via this modem's lteproxy dns-relay: 3proxy's nserver sockets are unbound and would follow the main",
+    "# routing table (the box's uplink). The relay asks the carrier DNS from a socket bound to the modem's address.",
+    `nserver ${relayNserver(m.port)}`,
     `nscache ${nscacheSize}`,
     `timeouts ${timeouts.join(" ")}`,
     `log ${p.log} D`,

@@ -106,6 +106,7 @@ describe.skipIf(!prep.root)("install.sh --root on a fresh bookworm minbase", () 
       ["etc/udev/rules.d/99-lteproxy-ec25.rules", "0644", "root:root"],
       ["etc/systemd/system/lteproxy.service", "0644", "root:root"],
       ["etc/systemd/system/lteproxy-proxy.service", "0644", "root:root"],
+      ["etc/systemd/system/lteproxy-dns-relay.service", "0644", "root:root"],
       ["etc/systemd/system/lteproxy-db-setup.service", "0644", "root:root"],
       ["etc/systemd/system/3proxy@.service", "0644", "root:root"],
       ["etc/systemd/system/3proxy@.service.d/50-lteproxy-limits.conf", "0644", "root:root"],
@@ -121,6 +122,7 @@ describe.skipIf(!prep.root)("install.sh --root on a fresh bookworm minbase", () 
       ["etc/udev/rules.d/99-lteproxy-ec25.rules", "udev/99-lteproxy-ec25.rules"],
       ["etc/systemd/system/lteproxy.service", "systemd/lteproxy.service"],
       ["etc/systemd/system/3proxy@.service", "systemd/3proxy@.service"],
+      ["etc/systemd/system/lteproxy-dns-relay.service", "systemd/lteproxy-dns-relay.service"],
       ["etc/sysctl.d/90-lteproxy.conf", "appliance/sysctl.conf"],
     ] as const) expect(read(rel)).toBe(readFileSync(join(REPO, src), "utf8"));
     expect(read("etc/systemd/system/3proxy@.service.d/50-lteproxy-limits.conf")).toMatch(/CPUQuota=2%\nMemoryMax=128M/);
@@ -131,6 +133,8 @@ describe.skipIf(!prep.root)("install.sh --root on a fresh bookworm minbase", () 
     for (const u of ["lteproxy.service", "lteproxy-proxy.service", "lteproxy-db-setup.service"]) {
       expect(readlinkSync(join(root, wants, u))).toBe(`/etc/systemd/system/${u}`);
     }
+    // The built-in engine resolves through the modems itself: the 3proxy engine's DNS relay stays off.
+    expect(existsSync(join(root, wants, "lteproxy-dns-relay.service"))).toBe(false);
     expect(existsSync(join(root, wants, "postgresql.service"))).toBe(true);
     expect(readlinkSync(join(root, "etc/systemd/system/sysinit.target.wants/nftables.service"))).toMatch(/nftables\.service$/);
     expect(read("etc/nftables.conf")).toContain('\ninclude "/etc/nftables.d/lteproxy.nft"\n');

@@ -69,7 +69,7 @@ describe("release build and tarball", () => {
       const names = listing.map((l) => l.split(/\s+/).at(-1)!);
       const top = `lteproxy-${version}`;
       for (const f of ["lteproxy", "LICENSE", "README.md", "appliance/install.sh", "appliance/uninstall.sh", "appliance/lib.sh",
-        "udev/99-lteproxy-ec25.rules", "systemd/lteproxy.service", "systemd/lteproxy-proxy.service", "systemd/3proxy@.service",
+        "udev/99-lteproxy-ec25.rules", "systemd/lteproxy.service", "systemd/lteproxy-proxy.service", "systemd/lteproxy-dns-relay.service", "systemd/3proxy@.service",
         "systemd/3proxy@.service.d/50-lteproxy-limits.conf", "docs/install.md", "docs/operations.md"]) {
         expect(names).toContain(`${top}/${f}`);
       }
