@@ -129,6 +129,34 @@ describe("single executable from an empty dir", () => {
 });
 
 describe("the executable's data plane (lteproxy proxy)", () => {
+  test("the compiled dns-relay answers through the modem's address (and the command is inside the binary)", async () => {
+    const { writeDnsRelayFile } = await import("../../../src/proxy/dns-relay/config-file.ts");
+    const { relayListenAddress } = await import("../../../src/proxy/dns-relay/address.ts");
+    const { startDnsServer } = await import("../proxy/helpers.ts");
+    const dns = await startDnsServer({ "echo.lab": "10.99.0.7" });
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const file = join(dir, "dns-relay.json");
+    writeDnsRelayFile(file, { version: 1, entries: [{ id: "M0", port, outAddress: "127.0.0.1", servers: [dns.spec] }] });
+    const proc = Bun.spawn([bin, "dns-relay", "--config", file], {
+      cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LTEPROXY_LOG_LEVEL: "warn" }, stdout: "pipe", stderr: "pipe",
+    });
+    try {
+      let out = "";
+      for (let i = 0; i < 50 && !out.includes("10.99.0.7"); i++) {
+        await Bun.sleep(200);
+        // Not spawnSync: the DNS server answers from this process.
+        const q = Bun.spawn([process.execPath, join(ROOT, "tests/integration/dns-relay/query-child.ts"), relayListenAddress(port), "echo.lab", "1000"], { stdout: "pipe" });
+        out = await new Response(q.stdout).text();
+      }
+      expect(JSON.parse(out)).toMatchObject({ rcode: 0, addresses: ["10.99.0.7"] });
+      expect(dns.queries.at(-1)).toEqual({ name: "echo.lab", from: "127.0.0.1" });
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      dns.stop();
+    }
+  }, 30_000);
+
   test("a large CONNECT download through the compiled engine is byte-exact and moves by splice (its worker is inside the binary)", async () => {
     const { writeProxyConfigFile } = await import("../../../src/proxy/engine/config-file.ts");
     const { createHash, randomBytes } = await import("node:crypto");
