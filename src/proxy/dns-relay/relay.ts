@@ -1,8 +1,9 @@
 /**
  * The per-modem DNS relay for the 3proxy backend (docs/operations.md, "DNS"). One process serves every modem: for
- * each entry it listens on UDP `relayListenAddress(port)`:5353 and forwards each query from a socket bound to the
- * modem's address (upstream.ts) to the carrier's servers in order, each with its own timeout. When every server
- * timed out or failed, or the modem's address is gone, the client gets SERVFAIL at once: never another route.
+ * each entry it listens on UDP `relayListenAddress(port)`:5353 and forwards each query to the carrier's servers in
+ * order, each with its own timeout, from a socket bound to the modem's address (upstream.ts; a new socket, so a new
+ * source port, per query). When every server timed out or failed, or the modem's address is gone, the client gets
+ * SERVFAIL at once: never another route.
  *
  * `apply(entries)` is a reconciler: safe to call with the same list on every tick.
  */
@@ -12,7 +13,7 @@ import { AppError } from "../../lib/errors.ts";
 import { childLogger } from "../../lib/logger.ts";
 import { parseDnsServer } from "../engine/dns-resolver.ts";
 import { RELAY_PORT, relayListenAddress } from "./address.ts";
-import { canonicalHost, createUpstreamSocket, type DnsServerAddress, type UpstreamSocket } from "./upstream.ts";
+import { canonicalHost, createUpstreamSocket, type AskResult, type DnsServerAddress, type UpstreamSocket } from "./upstream.ts";
 import { buildServfail, checkDnsQuery, withDnsId } from "./wire.ts";
 
 const log = childLogger("dns-relay");
@@ -85,8 +86,8 @@ interface Runtime {
   listen: string;
   listener: dgram.Socket | null;
   listenError?: string;
-  upstream: UpstreamSocket | null;
-  retired: Set<UpstreamSocket>;
+  /** One per query in flight (askOnce). */
+  sockets: Set<UpstreamSocket>;
   inflight: number;
   counters: DnsRelayCounters;
   retiredStray: number;
@@ -131,32 +132,29 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
-  const upstreamOf = (rt: Runtime): UpstreamSocket => {
-    if (rt.upstream?.usable) return rt.upstream;
-    if (rt.upstream) retire(rt, rt.upstream);
+  /**
+   * Asks one server from a socket of its own, bound to the modem's address with a fresh ephemeral port: the source
+   * port is then as random as the DNS ID, as resolvers do against off-path spoofing (the 16-bit ID alone is guessable).
+   * The socket closes once it has its answer, timeout or error.
+   */
+  const askOnce = (rt: Runtime, query: Uint8Array, server: DnsServerAddress, done: (r: AskResult) => void) => {
     const up = createUpstreamSocket(rt.entry.outAddress);
     up.onDead = (code) => {
       rt.counters.bindErrors++;
       if (rt.lastError !== code) log.warn({ id: rt.entry.id, outAddress: up.outAddress, code }, "cannot use the modem's address for DNS: answering SERVFAIL");
       rt.lastError = code;
-      if (rt.upstream === up) retire(rt, up);
     };
-    rt.upstream = up;
-    return up;
+    up.ask(query, server, timeoutMs, done);
+    rt.sockets.add(up);
+    up.retire();
   };
 
-  const retire = (rt: Runtime, up: UpstreamSocket, now = false) => {
-    if (rt.upstream === up) rt.upstream = null;
-    rt.retired.add(up);
-    up.retire(now);
-  };
-
-  /** Drops retired sockets that have closed, keeping their stray count. */
+  /** Forgets query sockets that have closed, keeping their stray count. */
   const sweep = (rt: Runtime) => {
-    for (const up of rt.retired) {
+    for (const up of rt.sockets) {
       if (up.pending === 0) {
         rt.retiredStray += up.stray;
-        rt.retired.delete(up);
+        rt.sockets.delete(up);
       }
     }
   };
@@ -196,7 +194,7 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
     };
     const attempt = (i: number) => {
       if (i >= servers.length || rt.closed) return finish(null);
-      upstreamOf(rt).ask(msg, servers[i]!, timeoutMs, (r) => {
+      askOnce(rt, msg, servers[i]!, (r) => {
         if (r.kind === "answer") return finish(r.answer);
         if (r.kind === "timeout") rt.counters.timeouts++;
         else if (r.kind === "send-failed") {
@@ -246,8 +244,7 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
   const closeRuntime = (rt: Runtime) => {
     rt.closed = true;
     stopListener(rt);
-    if (rt.upstream) retire(rt, rt.upstream, true);
-    for (const up of rt.retired) up.retire(true);
+    for (const up of rt.sockets) up.retire(true);
   };
 
   async function applyNow(entries: DnsRelayEntry[]): Promise<void> {
@@ -265,15 +262,14 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
       const entry = { ...e, servers: [...e.servers] };
       let rt = runtimes.get(e.id);
       if (!rt) {
-        rt = { entry, servers: parseServers(entry.servers), listen: listenAddressOf(entry.port), listener: null, upstream: null,
-          retired: new Set(), inflight: 0, counters: zero(), retiredStray: 0, closed: false };
+        rt = { entry, servers: parseServers(entry.servers), listen: listenAddressOf(entry.port), listener: null,
+          sockets: new Set(), inflight: 0, counters: zero(), retiredStray: 0, closed: false };
         runtimes.set(e.id, rt);
         log.info({ id: e.id, listen: rt.listen, outAddress: e.outAddress, servers: e.servers }, "DNS relay entry added");
       } else {
         const prev = rt.entry;
         rt.entry = entry;
         rt.servers = parseServers(entry.servers);
-        if (prev.outAddress !== entry.outAddress && rt.upstream) retire(rt, rt.upstream);
         if (prev.port !== entry.port) {
           stopListener(rt);
           rt.listen = listenAddressOf(entry.port);
@@ -294,7 +290,7 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
     stats() {
       return [...runtimes.values()].map((rt) => {
         sweep(rt);
-        const sockets = [...(rt.upstream ? [rt.upstream] : []), ...rt.retired];
+        const sockets = [...rt.sockets];
         return {
           id: rt.entry.id, port: rt.entry.port, listen: `${rt.listen}:${listenPort}`, outAddress: rt.entry.outAddress,
           servers: [...rt.entry.servers], listening: rt.listener !== null, listenError: rt.listenError,

@@ -1,7 +1,8 @@
 /**
  * One modem's upstream side: a UDP socket BOUND to the modem's address, so policy routing (`from <modem ip> lookup
- * <table>`) sends every query over that modem. Many queries share it; each gets a free random DNS ID on this socket
- * and an answer counts only when it carries a pending ID and comes from the very server that ID was sent to.
+ * <table>`) sends every query over that modem. The relay uses one per query (a fresh source port each time); it can
+ * carry several: each gets a free random DNS ID on this socket, and an answer counts only when it carries a pending
+ * ID and comes from the very server that ID was sent to.
  *
  * There is no fallback: a socket that cannot bind (EADDRNOTAVAIL: the modem's address is gone) or a send the kernel
  * refuses (the table's `unreachable default` when the modem link is down) fails the query at once.

@@ -84,6 +84,19 @@ describe("dns-relay on loopback", () => {
     expect(r.stats()[0]).toMatchObject({ id: e.id, listening: true, listen: `${relayListenAddress(e.port)}:5353`, queries: 1, answered: 1, servfail: 0, pending: 0 });
   });
 
+  test("each query leaves from a new source port (the ID is not the only thing an off-path spoofer must guess)", async () => {
+    const silent = await silentServer();
+    const r = relay({ timeoutMs: 300 });
+    const e = entry({ servers: [silent.spec] });
+    await r.apply([e]);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => ask(e.port, encodeDnsQuery(100 + i, "echo.lab"))));
+    expect(silent.got).toHaveLength(8);
+    expect(new Set(silent.got.map((g) => g.from.address))).toEqual(new Set(["127.0.0.1"]));
+    expect(new Set(silent.got.map((g) => g.from.port)).size).toBe(8);
+    // Every query socket closed after its timeout.
+    expect(r.stats()[0]).toMatchObject({ queries: 8, servfail: 8, pending: 0 });
+  });
+
   test("a silent first server times out, the second answers", async () => {
     const silent = await silentServer();
     const server = await dns({ "echo.lab": "10.0.2.2" });
