@@ -5,7 +5,7 @@
  */
 import { hasCode } from "../../lib/errors.ts";
 import { childLogger } from "../../lib/logger.ts";
-import { watchProxyConfigFile } from "../engine/config-file.ts";
+import { parseFileDaemonArgs, runFileDaemon } from "../file-daemon.ts";
 import { defaultDnsRelayConfigPath, readDnsRelayFile } from "./config-file.ts";
 import { createDnsRelay } from "./relay.ts";
 
@@ -24,29 +24,12 @@ The file is reloaded when it is replaced and on SIGHUP; a file that does not val
 refused and the previous config stays in force.
 `;
 
-interface Args {
-  config: string;
-  timeoutMs: number;
-  help: boolean;
-}
-
-export function parseDnsRelayArgs(argv: string[]): Args | string {
-  const out: Args = { config: defaultDnsRelayConfigPath(), timeoutMs: 1500, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => (a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i]);
-    if (a === "-h" || a === "--help") out.help = true;
-    else if (a === "--config" || a.startsWith("--config=")) {
-      const v = value();
-      if (!v) return "--config needs a file";
-      out.config = v;
-    } else if (a === "--timeout-ms" || a.startsWith("--timeout-ms=")) {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1 || n > 60_000) return "--timeout-ms needs a whole number of milliseconds (1-60000)";
-      out.timeoutMs = n;
-    } else return `unknown argument: ${a}`;
-  }
-  return out;
+export function parseDnsRelayArgs(argv: string[]): { config: string; timeoutMs: number; help: boolean } | string {
+  const r = parseFileDaemonArgs(argv, {
+    config: defaultDnsRelayConfigPath(),
+    numbers: { "timeout-ms": { default: 1500, min: 1, max: 60_000, error: "--timeout-ms needs a whole number of milliseconds (1-60000)" } },
+  });
+  return typeof r === "string" ? r : { config: r.config, timeoutMs: r.numbers["timeout-ms"], help: r.help };
 }
 
 /** Entry point for `lteproxy dns-relay`; resolves with the exit code once the relay has stopped. */
@@ -82,22 +65,14 @@ export async function dnsRelayCommand(argv: string[]): Promise<number> {
     });
   };
   reload("start");
-  const unwatch = watchProxyConfigFile(path, () => reload("inotify"));
-  const onHup = () => reload("SIGHUP");
-  process.on("SIGHUP", onHup);
-
-  return await new Promise<number>((resolve) => {
-    const shutdown = (signal: string) => {
+  return runFileDaemon({
+    path,
+    log,
+    reload,
+    stop: async (signal) => {
       log.info({ signal }, "DNS relay stopping");
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      process.off("SIGHUP", onHup);
-      unwatch();
-      void reloading.then(() => relay.close()).then(() => resolve(0));
-    };
-    const onTerm = () => shutdown("SIGTERM");
-    const onInt = () => shutdown("SIGINT");
-    process.on("SIGTERM", onTerm);
-    process.on("SIGINT", onInt);
+      await reloading;
+      await relay.close();
+    },
   });
 }

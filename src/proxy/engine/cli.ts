@@ -6,7 +6,8 @@
 import { dirname } from "node:path";
 import { hasCode } from "../../lib/errors.ts";
 import { childLogger } from "../../lib/logger.ts";
-import { readProxyConfigFile, watchProxyConfigFile } from "./config-file.ts";
+import { parseFileDaemonArgs, runFileDaemon } from "../file-daemon.ts";
+import { readProxyConfigFile } from "./config-file.ts";
 import { startProxyEngine } from "./engine.ts";
 import { defaultConfigPath } from "./runtime-dir.ts";
 
@@ -25,29 +26,12 @@ connections. A file that does not validate is refused; the previous config stays
 Counters: GET /stats and /healthz on the config's statsSocket (HTTP over a unix socket).
 `;
 
-interface Args {
-  config: string;
-  drainMs: number;
-  help: boolean;
-}
-
-export function parseProxyArgs(argv: string[]): Args | string {
-  const out: Args = { config: defaultConfigPath(), drainMs: 5000, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => (a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i]);
-    if (a === "-h" || a === "--help") out.help = true;
-    else if (a === "--config" || a.startsWith("--config=")) {
-      const v = value();
-      if (!v) return "--config needs a file";
-      out.config = v;
-    } else if (a === "--drain-ms" || a.startsWith("--drain-ms=")) {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 0) return "--drain-ms needs a whole number of milliseconds";
-      out.drainMs = n;
-    } else return `unknown argument: ${a}`;
-  }
-  return out;
+export function parseProxyArgs(argv: string[]): { config: string; drainMs: number; help: boolean } | string {
+  const r = parseFileDaemonArgs(argv, {
+    config: defaultConfigPath(),
+    numbers: { "drain-ms": { default: 5000, min: 0, max: Number.MAX_SAFE_INTEGER, error: "--drain-ms needs a whole number of milliseconds" } },
+  });
+  return typeof r === "string" ? r : { config: r.config, drainMs: r.numbers["drain-ms"], help: r.help };
 }
 
 /** Entry point for `lteproxy proxy`; resolves with the exit code once the engine has stopped. */
@@ -91,22 +75,13 @@ export async function proxyCommand(argv: string[]): Promise<number> {
       engine.noteConfigError(e instanceof Error ? e.message : String(e));
     }
   };
-  const unwatch = watchProxyConfigFile(path, () => reloadFromFile("inotify"));
-  const onHup = () => reloadFromFile("SIGHUP");
-  process.on("SIGHUP", onHup);
-
-  return await new Promise<number>((resolve) => {
-    const shutdown = (signal: string) => {
+  return runFileDaemon({
+    path,
+    log,
+    reload: reloadFromFile,
+    stop: (signal) => {
       log.info({ signal }, "stopping: no new connections, draining");
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      process.off("SIGHUP", onHup);
-      unwatch();
-      void engine.stop({ drainMs: args.drainMs }).then(() => resolve(0));
-    };
-    const onTerm = () => shutdown("SIGTERM");
-    const onInt = () => shutdown("SIGINT");
-    process.on("SIGTERM", onTerm);
-    process.on("SIGINT", onInt);
+      return engine.stop({ drainMs: args.drainMs });
+    },
   });
 }
