@@ -11,7 +11,7 @@ import { setLogLevel } from "./lib/logger.ts";
 import { waitForSignal } from "./lib/signals.ts";
 import { startSimLab, type SimLab } from "./sim/lab.ts";
 import { createLabNetwork, newLabId, type LabNetwork } from "./sim/net/index.ts";
-import { listProxies, formatProxies } from "./cli/proxies.ts";
+import { formatProxies, proxyTableIfReady } from "./cli/proxies.ts";
 
 export const DEMO_PASSWORD = "lteproxy-demo";
 
@@ -107,15 +107,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     // Show the proxy table once the modems are online.
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
-      const list = await listProxies(app.db.sql, config.node.id, config.proxy.public_host).catch(() => []);
-      // The demo's database outlives a run: rows still say what the last run saw until this run's sessions are up
-      // and their public IPs probed (one data.public_ip event per modem; without a lab network there is no probe).
-      const probed = config.health.check_url
-        ? await app.db.sql`
-            select count(distinct modem_id)::int as n from modem_events
-            where kind = 'data.public_ip' and node_id = ${config.node.id} and created_at >= ${startedAt}`.then((r) => Number(r[0]!.n), () => 0)
-        : opts.modems;
-      if (list.length >= opts.modems && list.every((p) => p.state === "online") && probed >= opts.modems) {
+      const list = await proxyTableIfReady(app.db.sql, {
+        nodeId: config.node.id, host: config.proxy.public_host, modems: opts.modems, since: startedAt,
+        // without a lab network there is no public-IP probe
+        probed: config.health.check_url !== "",
+      }).catch(() => null);
+      if (list) {
         console.log(`\nproxy ports (HTTP and SOCKS5 on each):\n${formatProxies(list)}\n`);
         const echo = demo.net?.info().echoUrl;
         const first = list[0]!;

@@ -48,6 +48,24 @@ export async function listProxies(sql: Sql, nodeId: string, host: string): Promi
   });
 }
 
+/**
+ * The demo's table, once it is true for this run: every modem has its port and is online, and (with a public-IP
+ * probe configured) each has a `data.public_ip` event since `since`. The demo's database outlives a run, so until
+ * then the rows still say what the last run saw (its public IPs). Null while that is not yet so.
+ */
+export async function proxyTableIfReady(
+  sql: Sql,
+  opts: { nodeId: string; host: string; modems: number; since: Date; probed: boolean },
+): Promise<ProxyListing[] | null> {
+  const list = await listProxies(sql, opts.nodeId, opts.host);
+  if (list.length < opts.modems || !list.every((p) => p.state === "online")) return null;
+  if (!opts.probed) return list;
+  const [row] = await sql`
+    select count(distinct modem_id)::int as n from modem_events
+    where kind = 'data.public_ip' and node_id = ${opts.nodeId} and created_at >= ${opts.since}`;
+  return Number(row!.n) >= opts.modems ? list : null;
+}
+
 export function formatProxies(list: ProxyListing[]): string {
   if (list.length === 0) return "no proxy ports yet (modems get a port when they register)";
   const rows = list.map((p) => [p.imei, `${p.host}:${p.port}`, p.protocols.join("+"), p.username ?? "(whitelist only)",
