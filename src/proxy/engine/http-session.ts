@@ -15,7 +15,8 @@ import { CONNECT_ESTABLISHED, errorResponse } from "./http-responses.ts";
 import { HTTP_STATUS, type ResultCode } from "./results.ts";
 import { formatTarget } from "./target.ts";
 import { Tunnel } from "./tunnel.ts";
-import type { SpliceHandle, SpliceResult } from "./splice-relay.ts";
+import type { SpliceResult } from "./splice-relay.ts";
+import { SplicedBytes } from "./spliced-bytes.ts";
 import { openUpstream, type Upstream, type UpstreamOwner } from "./upstream.ts";
 
 const enum Phase {
@@ -46,9 +47,8 @@ export class HttpSession implements ConnHandler, UpstreamOwner {
   private resKeepAlive = false;
   private clientKeepAlive = false;
   private clientEnded = false;
-  /** A response body being moved by the splice relay, and how much of it is counted. */
-  private bodySplice: SpliceHandle | null = null;
-  private bodyCounted = 0;
+  /** A response body being moved by the splice relay. */
+  private bodySplice: SplicedBytes | null = null;
 
   constructor(private conn: ClientConn) {}
 
@@ -91,11 +91,8 @@ export class HttpSession implements ConnHandler, UpstreamOwner {
 
   onClose(): void {
     this.phase = Phase.Done;
-    if (this.bodySplice) {
-      this.poll();
-      this.bodySplice.abort();
-      this.bodySplice = null;
-    }
+    this.bodySplice?.abort();
+    this.bodySplice = null;
     const u = this.upstream;
     this.upstream = null;
     u?.close();
@@ -355,8 +352,7 @@ export class HttpSession implements ConnHandler, UpstreamOwner {
     });
     if (!h) return;
     client.dropQueued();
-    this.bodySplice = h;
-    this.bodyCounted = 0;
+    this.bodySplice = new SplicedBytes(this.conn, h);
   }
 
   private onBodySpliced(r: SpliceResult, up: Upstream, left: number, toClient: Uint8Array | null): void {
@@ -381,13 +377,7 @@ export class HttpSession implements ConnHandler, UpstreamOwner {
 
   /** Folds spliced body bytes into the counters (sweeper tick, and before the record closes). */
   poll(): void {
-    const h = this.bodySplice;
-    if (!h) return;
-    const n = h.down - this.bodyCounted;
-    if (n > 0) {
-      this.bodyCounted += n;
-      this.conn.countDown(n);
-    }
+    this.bodySplice?.poll();
   }
 
   private responseDone(extraBytes: boolean): void {

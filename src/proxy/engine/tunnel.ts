@@ -10,15 +10,14 @@
  */
 import type { ClientConn, ConnHandler } from "./client-conn.ts";
 import { forward } from "./endpoint.ts";
-import type { SpliceHandle, SpliceResult } from "./splice-relay.ts";
+import type { SpliceResult } from "./splice-relay.ts";
+import { SplicedBytes } from "./spliced-bytes.ts";
 import type { Upstream, UpstreamOwner } from "./upstream.ts";
 
 export class Tunnel implements ConnHandler, UpstreamOwner {
   private clientEnded = false;
   private upstreamEnded = false;
-  private spliced: SpliceHandle | null = null;
-  private countedUp = 0;
-  private countedDown = 0;
+  private spliced: SplicedBytes | null = null;
   /** Bytes relayed in JS so far; past ctx.spliceTunnelMin the tunnel moves to the kernel. */
   private jsBytes = 0;
 
@@ -74,7 +73,7 @@ export class Tunnel implements ConnHandler, UpstreamOwner {
       onDone: (r) => this.onSpliceDone(r, toUpstream, toClient),
     });
     if (!h) return false;
-    this.spliced = h;
+    this.spliced = new SplicedBytes(this.conn, h);
     this.up.endpoint.dropQueued();
     this.conn.client.dropQueued();
     if (leftover) this.conn.countUp(leftover.length);
@@ -99,18 +98,7 @@ export class Tunnel implements ConnHandler, UpstreamOwner {
 
   /** Folds bytes the kernel moved into the counters (and so the idle clock). */
   poll(): void {
-    const h = this.spliced;
-    if (!h) return;
-    const up = h.up - this.countedUp;
-    const down = h.down - this.countedDown;
-    if (up > 0) {
-      this.countedUp += up;
-      this.conn.countUp(up);
-    }
-    if (down > 0) {
-      this.countedDown += down;
-      this.conn.countDown(down);
-    }
+    this.spliced?.poll();
   }
 
   onClientData(chunk: Buffer): void {
@@ -152,11 +140,8 @@ export class Tunnel implements ConnHandler, UpstreamOwner {
   }
 
   onClose(): void {
-    if (this.spliced) {
-      this.poll();
-      this.spliced.abort();
-      this.spliced = null;
-    }
+    this.spliced?.abort();
+    this.spliced = null;
     this.up.endpoint.end();
     this.up.closed = true;
   }
