@@ -97,7 +97,7 @@ describe.skipIf(!haveAnalyze)("systemd-analyze", () => {
 
 describe("unit properties (issue 8 §3)", () => {
   test("the units and the drop-in exist", () => {
-    expect(UNITS).toEqual(["3proxy@.service", "lteproxy-db-setup.service", "lteproxy-proxy.service", "lteproxy.service"]);
+    expect(UNITS).toEqual(["3proxy@.service", "lteproxy-db-setup.service", "lteproxy-dns-relay.service", "lteproxy-proxy.service", "lteproxy.service"]);
     expect(readFileSync(join(DIR, DROPIN), "utf8")).toMatch(/^\[Service\]\nCPUQuota=2%\nMemoryMax=128M$/m);
   });
 
@@ -153,6 +153,21 @@ describe("unit properties (issue 8 §3)", () => {
     expect(one(u, "Service", "ExecReload")).toBe("/bin/kill -USR1 $MAINPID");
     expect(one(u, "Service", "ExecStart")).toBe("/usr/bin/3proxy /etc/3proxy/%i.cfg");
     expect(one(u, "Service", "CapabilityBoundingSet")).toBe("");
+  });
+
+  test("lteproxy-dns-relay.service: no capabilities, its own process, the shared runtime dir; 3proxy instances want it", () => {
+    const u = "lteproxy-dns-relay.service";
+    expect(one(u, "Service", "ExecStart")).toBe("/usr/local/bin/lteproxy dns-relay");
+    expect(one(u, "Service", "Restart")).toBe("always");
+    expect(one(u, "Service", "User")).toBe("lteproxy");
+    expect(one(u, "Service", "CapabilityBoundingSet")).toBe("");
+    expect(one(u, "Service", "RuntimeDirectory")).toBe("lteproxy");
+    expect(one(u, "Service", "RuntimeDirectoryPreserve")).toBe("yes");
+    expect(get(u, "Service", "Environment")).toContain("LTEPROXY_RUNTIME_DIR=/run/lteproxy");
+    expect(words(u, "Service", "RestrictAddressFamilies").sort()).toEqual(["AF_INET", "AF_INET6", "AF_UNIX"]);
+    for (const key of ["PartOf", "BindsTo", "Requires"]) expect(words(u, "Unit", key)).not.toContain("lteproxy.service");
+    expect(words("3proxy@.service", "Unit", "Wants")).toContain(u);
+    expect(words("3proxy@.service", "Unit", "After")).toContain(u);
   });
 
   test("lteproxy-db-setup.service runs before the control plane without root", () => {
