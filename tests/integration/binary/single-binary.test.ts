@@ -3,7 +3,7 @@
  * against a real PostgreSQL (TEST_DATABASE_URL or the shared embedded one) and against its own embedded default.
  */
 import { describe, expect, test, beforeAll, afterAll } from "bun:test";
-import { copyFileSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createTestDb, type TestDb } from "../../helpers/db.ts";
@@ -42,7 +42,10 @@ async function serveAndProbe(env: Record<string, string>) {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const proc = Bun.spawn([bin, "serve"], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LTEPROXY_LOG_LEVEL: "warn", LTEPROXY_HTTP_PORT: String(port), LTEPROXY_HTTP_HOST: "127.0.0.1", ...env },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LTEPROXY_LOG_LEVEL: "warn", LTEPROXY_HTTP_PORT: String(port), LTEPROXY_HTTP_HOST: "127.0.0.1",
+      ...env,
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -56,6 +59,31 @@ async function serveAndProbe(env: Record<string, string>) {
     proc.kill("SIGTERM");
     const code = await proc.exited;
     expect(code).toBe(0);
+  }
+}
+
+/**
+ * A runtime dir of the test's own: serve starts the data plane as a detached child that outlives it (by design), so
+ * the test stops it itself through the pid file, instead of leaving it running for the next run to adopt.
+ */
+function ownRuntimeDir(): string {
+  return mkdtempSync(join(dir, "run-"));
+}
+
+async function stopEngine(runtimeDir: string): Promise<void> {
+  const enginePid = Number(readFileSync(join(runtimeDir, "proxy.pid"), "utf8"));
+  expect(enginePid).toBeGreaterThan(0);
+  process.kill(enginePid, "SIGTERM");
+  for (let i = 0; i < 50 && isAlive(enginePid); i++) await Bun.sleep(100);
+  expect(isAlive(enginePid)).toBe(false);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -89,7 +117,7 @@ describe("single executable from an empty dir", () => {
   });
 
   test("migrate, serve + /readyz, doctor against a real PostgreSQL", async () => {
-    const env = { DATABASE_URL: db.url, LTEPROXY_DEVICE_DIR: dir };
+    const env = { DATABASE_URL: db.url, LTEPROXY_DEVICE_DIR: dir, LTEPROXY_RUNTIME_DIR: ownRuntimeDir() };
     const first = runBin(["migrate"], env);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("applied 001_schema.sql");
@@ -103,6 +131,7 @@ describe("single executable from an empty dir", () => {
     expect(served.htmxStatus).toBe(200);
     expect(served.htmxLength).toBeGreaterThan(10_000);
     const doctor = runBin(["doctor"], { ...env, LTEPROXY_NET_DRIVER: "none" });
+    await stopEngine(env.LTEPROXY_RUNTIME_DIR);
     expect(doctor.stdout).toMatch(/OK\s+database reachable/);
     expect(doctor.stdout).toMatch(/OK\s+migrations current/);
     expect(doctor.code).toBe(0);
@@ -116,7 +145,7 @@ describe("single executable from an empty dir", () => {
 
   test("the embedded default: migrate and serve with no DATABASE_URL", async () => {
     const dataDir = join(dir, "data");
-    const env = { LTEPROXY_DATA_DIR: dataDir, LTEPROXY_DEVICE_DIR: dir };
+    const env = { LTEPROXY_DATA_DIR: dataDir, LTEPROXY_DEVICE_DIR: dir, LTEPROXY_RUNTIME_DIR: ownRuntimeDir() };
     const m = runBin(["migrate"], env, 120_000);
     expect(m.stderr).toBe("");
     expect(m.code).toBe(0);
@@ -124,6 +153,7 @@ describe("single executable from an empty dir", () => {
     const served = await serveAndProbe(env);
     expect(served.body.ok).toBe(true);
     const doctor = runBin(["doctor"], { ...env, LTEPROXY_NET_DRIVER: "none" }, 120_000);
+    await stopEngine(env.LTEPROXY_RUNTIME_DIR);
     expect(doctor.stdout).toMatch(/OK\s+migrations current/);
   }, 180_000);
 });
