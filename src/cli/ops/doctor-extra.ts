@@ -10,7 +10,7 @@ import type { RoutingReconciler } from "../../net/routing-reconciler.ts";
 import { BUILD_DATE } from "../../version.ts";
 import type { CheckResult } from "../doctor.ts";
 import { checkClock, checkModemManager, checkQmicli, checkSlots, checkUdevRules, defaultRunner, UDEV_RULE_PATHS, type Runner } from "./doctor-system.ts";
-import { checkDataPlane, checkMaxConnections, checkProxyPorts, checkRouting } from "./doctor-runtime.ts";
+import { checkDataPlane, checkDnsRelay, checkMaxConnections, checkProxyPorts, checkRouting } from "./doctor-runtime.ts";
 
 export interface DoctorDeps {
   systemctl?: Runner;
@@ -20,6 +20,8 @@ export interface DoctorDeps {
   udevRulePaths?: string[];
   reconciler?: Pick<RoutingReconciler, "readState" | "owned">;
   probe?: (host: string, port: number, timeoutMs?: number) => Promise<boolean>;
+  /** Asks a modem's DNS relay (3proxy engine); the RCODE, or null when it is silent. */
+  dnsProbe?: (proxyPort: number) => Promise<number | null>;
   now?: Date;
 }
 
@@ -55,6 +57,7 @@ export async function extraDoctorChecks(config: Config, sql?: Sql, deps: DoctorD
   out.push(modems ? await guard("routing rules and tables", () => checkRouting(config, modems!, deps.reconciler)) : needsDb("routing rules and tables"));
   out.push(modems ? await guard("proxy ports listening", () => checkProxyPorts(config, modems!, deps.probe)) : needsDb("proxy ports listening"));
   out.push(await guard("data plane", () => checkDataPlane(config)));
+  out.push(modems || config.proxy.engine !== "3proxy" ? await guard("DNS relay", () => checkDnsRelay(config, modems ?? [], deps.dnsProbe)) : needsDb("DNS relay"));
   out.push(sql ? await guard("PostgreSQL connections", () => checkMaxConnections(config, sql)) : needsDb("PostgreSQL connections"));
   out.push(await guard("clock", () => checkClock({ dbNow, buildDate: BUILD_DATE, now: deps.now, timedatectl: (a) => runner(["timedatectl", ...a]) })));
   return out;

@@ -10,6 +10,8 @@ import { dataPlaneModems, type DataPlaneModem } from "../../db/queries/data-plan
 import { planRouting } from "../../net/routing-plan.ts";
 import { RoutingReconciler } from "../../net/routing-reconciler.ts";
 import type { ModemRouting } from "../../net/routing-types.ts";
+import { probeDnsRelay } from "../../proxy/dns-relay/probe.ts";
+import { relayNserver } from "../../proxy/dns-relay/address.ts";
 import { engineRequest } from "../../proxy/supervisor/stats-client.ts";
 import { probeHostFor, probeTcp } from "../../proxy/supervisor/tcp-probe.ts";
 import type { CheckResult } from "../doctor.ts";
@@ -75,6 +77,29 @@ export async function checkDataPlane(config: Config): Promise<CheckResult> {
   const detail = `config ${String(h.version)}, up ${Math.round((h.uptimeMs ?? 0) / 1000)} s, ${h.listening}/${h.ports} ports listening` +
     (h.configError ? `; config refused: ${h.configError}` : "");
   return { name: "data plane", level: h.ok ? "ok" : "warn", detail };
+}
+
+/**
+ * 3proxy engine: each live modem's DNS relay (lteproxy-dns-relay.service), which its 3proxy's nserver points at,
+ * answers through the modem. Silent relay: fail. SERVFAIL: the relay runs but got no answer over the modem (warn: the
+ * modem's link or carrier DNS, not lteproxy). The built-in engine resolves through the modems itself.
+ */
+export async function checkDnsRelay(config: Config, modems: DataPlaneModem[], probe = probeDnsRelay): Promise<CheckResult> {
+  const name = "DNS relay";
+  if (config.proxy.engine !== "3proxy") return { name, level: "ok", detail: "built-in engine: it resolves through each modem itself" };
+  const live = modems.filter((m) => (m.state === "online" || m.state === "degraded") && m.proxy_enabled && m.proxy_port !== null);
+  if (live.length === 0) return { name, level: "warn", detail: "no online modem with a port" };
+  const silent: string[] = [];
+  const servfail: string[] = [];
+  await Promise.all(live.map(async (m) => {
+    const rcode = await probe(m.proxy_port!);
+    if (rcode === null) silent.push(`${relayNserver(m.proxy_port!)} (${m.imei})`);
+    else if (rcode === 2) servfail.push(`${m.proxy_port} (${m.imei})`);
+  }));
+  const list = (a: string[]) => a.sort().slice(0, 6).join(", ");
+  if (silent.length) return { name, level: "fail", detail: `${silent.length}/${live.length} relays silent: ${list(silent)} (systemctl status lteproxy-dns-relay)` };
+  if (servfail.length) return { name, level: "warn", detail: `${servfail.length}/${live.length} got no answer through the modem: ${list(servfail)}` };
+  return { name, level: "ok", detail: `${live.length}/${live.length} answer through their modem` };
 }
 
 /**

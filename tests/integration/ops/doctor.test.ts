@@ -10,10 +10,13 @@ import { join } from "node:path";
 import { loadConfig, type Config } from "../../../src/config.ts";
 import { dataPlaneModems } from "../../../src/db/queries/data-plane.ts";
 import { extraDoctorChecks } from "../../../src/cli/ops/doctor-extra.ts";
-import { checkDataPlane, checkMaxConnections, checkProxyPorts, checkRouting } from "../../../src/cli/ops/doctor-runtime.ts";
+import { checkDataPlane, checkDnsRelay, checkMaxConnections, checkProxyPorts, checkRouting } from "../../../src/cli/ops/doctor-runtime.ts";
+import { createDnsRelay } from "../../../src/proxy/dns-relay/relay.ts";
+import { relayNserver } from "../../../src/proxy/dns-relay/address.ts";
+import { probeDnsRelay } from "../../../src/proxy/dns-relay/probe.ts";
 import { RoutingReconciler } from "../../../src/net/routing-reconciler.ts";
 import { createTestDb, type TestDb } from "../../helpers/db.ts";
-import { freePort, startLab, type Lab } from "../proxy/helpers.ts";
+import { freePort, startDnsServer, startLab, type Lab } from "../proxy/helpers.ts";
 
 const NODE = "docnode";
 let db: TestDb;
@@ -58,6 +61,32 @@ describe("doctor runtime checks", () => {
     expect((await checkDataPlane(cfg({ paths: { runtime_dir: dir } }))).level).toBe("fail");
   });
 
+  test("DNS relay (3proxy engine): answering relays are ok, a silent one fails naming it, no answer over the modem warns", async () => {
+    const modems = await dataPlaneModems(db.sql, NODE);
+    expect((await checkDnsRelay(cfg(), modems)).level).toBe("ok"); // built-in engine: no relay to ask
+    const three = cfg({ proxy: { engine: "3proxy" } });
+    const carrier = await startDnsServer({});
+    const relay = createDnsRelay({ timeoutMs: 300 });
+    let carrierUp = true;
+    try {
+      await relay.apply([{ id: "866000000000091", port: live, outAddress: "127.0.0.1", servers: [carrier.spec] }]);
+      const one = await checkDnsRelay(three, modems, (port) => probeDnsRelay(port, 800));
+      expect(one).toMatchObject({ level: "fail", detail: `1/2 relays silent: ${relayNserver(dead)} (866000000000092) (systemctl status lteproxy-dns-relay)` });
+      expect(carrier.queries).toEqual([{ name: "lteproxy-doctor.invalid", from: "127.0.0.1" }]);
+      await relay.apply([
+        { id: "866000000000091", port: live, outAddress: "127.0.0.1", servers: [carrier.spec] },
+        { id: "866000000000092", port: dead, outAddress: "127.0.0.1", servers: [carrier.spec] },
+      ]);
+      expect(await checkDnsRelay(three, modems)).toMatchObject({ level: "ok", detail: "2/2 answer through their modem" });
+      carrierUp = false;
+      carrier.stop(); // the carrier goes silent: the relay answers SERVFAIL
+      expect(await checkDnsRelay(three, modems)).toMatchObject({ level: "warn", detail: `2/2 got no answer through the modem: ${[live, dead].sort().map((p) => `${p} (${p === live ? "866000000000091" : "866000000000092"})`).join(", ")}` });
+    } finally {
+      await relay.close();
+      if (carrierUp) carrier.stop();
+    }
+  });
+
   test("PostgreSQL connections: enough for the fleet is ok; a pool larger than the server allows fails", async () => {
     const ok = await checkMaxConnections(cfg(), db.sql);
     expect(ok.level).toBe("ok");
@@ -70,7 +99,7 @@ describe("doctor runtime checks", () => {
 
   test("all extra checks in order; without the database the ones that need it warn instead of failing", async () => {
     const names = ["udev rules", "modems per slot", "ModemManager", "qmicli", "routing rules and tables", "proxy ports listening", "data plane",
-      "PostgreSQL connections", "clock"];
+      "DNS relay", "PostgreSQL connections", "clock"];
     const quiet = async () => ({ code: 1, stdout: "", stderr: "" });
     const withDb = await extraDoctorChecks(cfg(), db.sql, { run: quiet, reconciler: { owned: new RoutingReconciler().owned, readState: async () => ({ rules: [], routes: [], links: [] }) } });
     expect(withDb.map((c) => c.name)).toEqual(names);
