@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { Config } from "../../config.ts";
 import { RoutingReconciler } from "../../net/routing-reconciler.ts";
 import { createSystemctl, listUnits, unitState, type SystemctlRunner } from "../../proxy/supervisor/systemctl.ts";
+import { pidAlive } from "../../lib/pid-alive.ts";
 
 export interface DownStep {
   step: string;
@@ -33,19 +34,6 @@ export interface DownDeps {
   killAfterMs?: number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
 function cmdline(pid: number): string[] {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
@@ -59,11 +47,11 @@ async function terminate(pid: number, graceMs: number): Promise<boolean> {
   try {
     process.kill(pid, "SIGTERM");
   } catch {
-    return !alive(pid);
+    return !pidAlive(pid);
   }
   const end = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < end) await Bun.sleep(50);
-  if (alive(pid)) {
+  while (pidAlive(pid) && Date.now() < end) await Bun.sleep(50);
+  if (pidAlive(pid)) {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
@@ -71,7 +59,7 @@ async function terminate(pid: number, graceMs: number): Promise<boolean> {
     }
     await Bun.sleep(100);
   }
-  return !alive(pid);
+  return !pidAlive(pid);
 }
 
 function readPid(file: string): number | undefined {
@@ -111,7 +99,7 @@ export async function runDown(config: Config, deps: DownDeps = {}): Promise<Down
   // The child supervisor's engine (demo, lab, a box without systemd).
   const pidFile = join(config.paths.runtime_dir, "proxy.pid");
   const pid = readPid(pidFile);
-  if (pid && alive(pid) && cmdline(pid).includes("proxy")) {
+  if (pid && pidAlive(pid) && cmdline(pid).includes("proxy")) {
     const gone = await terminate(pid, graceMs);
     steps.push({ step: "stop data plane", ok: gone, detail: `${gone ? "stopped" : "could not stop"} lteproxy proxy (pid ${pid}); ` +
       "a control plane started by hand (serve, demo) restarts it: stop that too" });
@@ -127,7 +115,7 @@ export async function runDown(config: Config, deps: DownDeps = {}): Promise<Down
   for (const name of existsSync(runDir) ? readdirSync(runDir).filter((n) => n.endsWith(".pid")) : []) {
     const p = readPid(join(runDir, name));
     const imei = name.slice(0, -4);
-    if (!p || !alive(p) || !cmdline(p).some((a) => a.endsWith(`/${imei}.cfg`))) continue;
+    if (!p || !pidAlive(p) || !cmdline(p).some((a) => a.endsWith(`/${imei}.cfg`))) continue;
     if (await terminate(p, graceMs)) stopped3++;
     else failed3.push(imei);
   }

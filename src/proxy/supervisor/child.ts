@@ -14,6 +14,7 @@ import type { DataPlaneStatus, ProxySupervisor } from "./types.ts";
 import { backoffMs } from "../../lib/clock.ts";
 import { childLogger } from "../../lib/logger.ts";
 import { selfCommand } from "../../lib/self.ts";
+import { pidAlive } from "../../lib/pid-alive.ts";
 
 const log = childLogger("proxy-supervisor");
 
@@ -25,15 +26,6 @@ export interface ChildSupervisorOptions {
   wrapper?: string[];
   /** How often to check that the engine is alive. */
   checkMs?: number;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function createChildSupervisor(opts: ChildSupervisorOptions): ProxySupervisor {

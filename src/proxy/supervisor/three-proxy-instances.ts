@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { AppError } from "../../lib/errors.ts";
 import { childLogger } from "../../lib/logger.ts";
 import { listUnits, type SystemctlRunner } from "./systemctl.ts";
+import { pidAlive } from "../../lib/pid-alive.ts";
 
 const log = childLogger("3proxy-instances");
 
@@ -74,20 +75,6 @@ export interface ProcessInstancesOptions {
    * pidDir whose process runs `<cfgDir>/<imei>.cfg`.
    */
   scan?: { pidDir: string; cfgDir: string };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An exited orphan stays a zombie where PID 1 does not reap (containers): it is not running.
-  try {
-    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false;
-  }
 }
 
 /** The PID in `files.pid` when that process still runs this config (guards against a recycled PID). */

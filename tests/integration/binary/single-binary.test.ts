@@ -7,6 +7,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, chmodSync } from "node
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { pidAlive } from "../../../src/lib/pid-alive.ts";
 
 const ROOT = resolve(import.meta.dir, "../../..");
 let dir: string;
@@ -74,17 +75,8 @@ async function stopEngine(runtimeDir: string): Promise<void> {
   const enginePid = Number(readFileSync(join(runtimeDir, "proxy.pid"), "utf8"));
   expect(enginePid).toBeGreaterThan(0);
   process.kill(enginePid, "SIGTERM");
-  for (let i = 0; i < 50 && isAlive(enginePid); i++) await Bun.sleep(100);
-  expect(isAlive(enginePid)).toBe(false);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  for (let i = 0; i < 50 && pidAlive(enginePid); i++) await Bun.sleep(100);
+  expect(pidAlive(enginePid)).toBe(false);
 }
 
 beforeAll(async () => {

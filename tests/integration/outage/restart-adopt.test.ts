@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { canBuildLab } from "../../../src/sim/net/index.ts";
 import { createTestDb, type TestDb } from "../../helpers/db.ts";
 import { spawnControlPlane, startOutageLab, untilAllOnline, type ControlPlaneProcess, type OutageLab } from "./lab-harness.ts";
+import { pidAlive } from "../../../src/lib/pid-alive.ts";
 
 const MODEMS = 10;
 const LOAD_S = Number(process.env.LTEPROXY_TEST_LOAD_S ?? 60);
@@ -32,14 +33,6 @@ const spawn = () => {
 const enginePid = () => Number(readFileSync(join(L.runtimeDir, "proxy.pid"), "utf8").trim());
 /** Field 22 of /proc/<pid>/stat: when the process started (clock ticks since boot). */
 const startTime = (pid: number) => readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[19];
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(!lab)("control-plane restarts under load (lab)", () => {
   beforeAll(async () => {
@@ -55,7 +48,7 @@ describe.skipIf(!lab)("control-plane restarts under load (lab)", () => {
     for (const cp of planes) if (cp.proc.exitCode === null) cp.proc.kill("SIGKILL");
     try {
       const pid = enginePid();
-      if (alive(pid)) process.kill(pid, "SIGKILL");
+      if (pidAlive(pid)) process.kill(pid, "SIGKILL");
     } catch {
       // no engine left
     }
@@ -132,7 +125,7 @@ describe.skipIf(!lab)("control-plane restarts under load (lab)", () => {
     expect(servedBetween(killAt, thirdUp)).toBeGreaterThan(0);
     // the same engine served throughout: never restarted
     expect(enginePid()).toBe(pid0);
-    expect(alive(pid0)).toBe(true);
+    expect(pidAlive(pid0)).toBe(true);
     expect(startTime(pid0)).toBe(start0); // same pid and same start time: the very same process
     // the modems were adopted as they were: online, same port, same public IP, no session torn down
     for (const list of [afterGraceful, afterKill]) {
