@@ -13,7 +13,7 @@ import { AppError } from "../../lib/errors.ts";
 import { childLogger } from "../../lib/logger.ts";
 import { parseDnsServer } from "../engine/dns-resolver.ts";
 import { RELAY_PORT, relayListenAddress } from "./address.ts";
-import { canonicalHost, createUpstreamSocket, type AskResult, type DnsServerAddress, type UpstreamSocket } from "./upstream.ts";
+import { askUpstream, canonicalHost, type AskResult, type DnsServerAddress } from "./upstream.ts";
 import { buildServfail, checkDnsQuery, withDnsId } from "./wire.ts";
 
 const log = childLogger("dns-relay");
@@ -86,11 +86,10 @@ interface Runtime {
   listen: string;
   listener: dgram.Socket | null;
   listenError?: string;
-  /** One per query in flight (askOnce). */
-  sockets: Set<UpstreamSocket>;
+  /** Cancels of the upstream queries in flight (askOnce). */
+  asking: Set<() => void>;
   inflight: number;
   counters: DnsRelayCounters;
-  retiredStray: number;
   lastError?: string;
   closed: boolean;
 }
@@ -132,31 +131,23 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
-  /**
-   * Asks one server from a socket of its own, bound to the modem's address with a fresh ephemeral port: the source
-   * port is then as random as the DNS ID, as resolvers do against off-path spoofing (the 16-bit ID alone is guessable).
-   * The socket closes once it has its answer, timeout or error.
-   */
+  /** Asks one server from a socket of its own (upstream.ts), bound to the modem's address. */
   const askOnce = (rt: Runtime, query: Uint8Array, server: DnsServerAddress, done: (r: AskResult) => void) => {
-    const up = createUpstreamSocket(rt.entry.outAddress);
-    up.onDead = (code) => {
-      rt.counters.bindErrors++;
-      if (rt.lastError !== code) log.warn({ id: rt.entry.id, outAddress: up.outAddress, code }, "cannot use the modem's address for DNS: answering SERVFAIL");
-      rt.lastError = code;
-    };
-    up.ask(query, server, timeoutMs, done);
-    rt.sockets.add(up);
-    up.retire();
-  };
-
-  /** Forgets query sockets that have closed, keeping their stray count. */
-  const sweep = (rt: Runtime) => {
-    for (const up of rt.sockets) {
-      if (up.pending === 0) {
-        rt.retiredStray += up.stray;
-        rt.sockets.delete(up);
-      }
-    }
+    const outAddress = rt.entry.outAddress;
+    const cancel = askUpstream({
+      outAddress, query, server, timeoutMs,
+      done: (r) => {
+        rt.asking.delete(cancel);
+        done(r);
+      },
+      onStray: () => rt.counters.stray++,
+      onAddressError: (code) => {
+        rt.counters.bindErrors++;
+        if (rt.lastError !== code) log.warn({ id: rt.entry.id, outAddress, code }, "cannot use the modem's address for DNS: answering SERVFAIL");
+        rt.lastError = code;
+      },
+    });
+    rt.asking.add(cancel);
   };
 
   const reply = (rt: Runtime, sock: dgram.Socket, data: Uint8Array, to: dgram.RemoteInfo) => {
@@ -184,7 +175,6 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
     const servers = rt.servers;
     const finish = (answer: Uint8Array | null) => {
       rt.inflight--;
-      sweep(rt);
       if (rt.closed) return;
       if (answer) {
         rt.counters.answered++;
@@ -244,7 +234,8 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
   const closeRuntime = (rt: Runtime) => {
     rt.closed = true;
     stopListener(rt);
-    for (const up of rt.sockets) up.retire(true);
+    for (const cancel of rt.asking) cancel();
+    rt.asking.clear();
   };
 
   async function applyNow(entries: DnsRelayEntry[]): Promise<void> {
@@ -263,7 +254,7 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
       let rt = runtimes.get(e.id);
       if (!rt) {
         rt = { entry, servers: parseServers(entry.servers), listen: listenAddressOf(entry.port), listener: null,
-          sockets: new Set(), inflight: 0, counters: zero(), retiredStray: 0, closed: false };
+          asking: new Set(), inflight: 0, counters: zero(), closed: false };
         runtimes.set(e.id, rt);
         log.info({ id: e.id, listen: rt.listen, outAddress: e.outAddress, servers: e.servers }, "DNS relay entry added");
       } else {
@@ -288,16 +279,11 @@ export function createDnsRelay(opts: DnsRelayOptions = {}): DnsRelay {
       return next;
     },
     stats() {
-      return [...runtimes.values()].map((rt) => {
-        sweep(rt);
-        const sockets = [...rt.sockets];
-        return {
-          id: rt.entry.id, port: rt.entry.port, listen: `${rt.listen}:${listenPort}`, outAddress: rt.entry.outAddress,
-          servers: [...rt.entry.servers], listening: rt.listener !== null, listenError: rt.listenError,
-          pending: rt.inflight, lastError: rt.lastError,
-          ...rt.counters, stray: rt.retiredStray + sockets.reduce((s, u) => s + u.stray, 0),
-        };
-      });
+      return [...runtimes.values()].map((rt) => ({
+        id: rt.entry.id, port: rt.entry.port, listen: `${rt.listen}:${listenPort}`, outAddress: rt.entry.outAddress,
+        servers: [...rt.entry.servers], listening: rt.listener !== null, listenError: rt.listenError,
+        pending: rt.inflight, lastError: rt.lastError, ...rt.counters,
+      }));
     },
     async close() {
       closed = true;
