@@ -54,8 +54,12 @@ export async function checkRouting(config: Config, modems: DataPlaneModem[], rec
 }
 
 /** Every port of a modem the data plane should serve accepts TCP connections. */
+/** Modems whose proxy port should be serving now. */
+const withLivePort = (modems: DataPlaneModem[]) =>
+  modems.filter((m) => (m.state === "online" || m.state === "degraded") && m.proxy_enabled && m.proxy_port !== null);
+
 export async function checkProxyPorts(config: Config, modems: DataPlaneModem[], probe = probeTcp): Promise<CheckResult> {
-  const live = modems.filter((m) => (m.state === "online" || m.state === "degraded") && m.proxy_enabled && m.proxy_port !== null);
+  const live = withLivePort(modems);
   if (live.length === 0) return { name: "proxy ports listening", level: "warn", detail: "no online modem with a port" };
   const host = probeHostFor(config.proxy.listen);
   const dead: string[] = [];
@@ -87,7 +91,7 @@ export async function checkDataPlane(config: Config): Promise<CheckResult> {
 export async function checkDnsRelay(config: Config, modems: DataPlaneModem[], probe = probeDnsRelay): Promise<CheckResult> {
   const name = "DNS relay";
   if (config.proxy.engine !== "3proxy") return { name, level: "ok", detail: "built-in engine: it resolves through each modem itself" };
-  const live = modems.filter((m) => (m.state === "online" || m.state === "degraded") && m.proxy_enabled && m.proxy_port !== null);
+  const live = withLivePort(modems);
   if (live.length === 0) return { name, level: "warn", detail: "no online modem with a port" };
   const silent: string[] = [];
   const servfail: string[] = [];
