@@ -50,11 +50,6 @@ export class Tunnel implements ConnHandler, UpstreamOwner {
     this.trySplice(null);
   }
 
-  /** True when the kernel relay took the tunnel over. */
-  get isSpliced(): boolean {
-    return this.spliced !== null;
-  }
-
   private trySplice(leftover: Uint8Array | null): boolean {
     const relay = this.conn.ctx.splice;
     if (!relay || relay.broken || this.up.closed || this.conn.client.closed) return false;
