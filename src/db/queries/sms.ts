@@ -79,9 +79,3 @@ export async function storeOutgoingSms(sql: Sql, nodeId: string, m: OutgoingSms)
     return id;
   }) as Promise<number>;
 }
-
-/** Count of stored messages per direction (tests, metrics). */
-export async function countSms(sql: Sql, modemId: number, direction: "in" | "out"): Promise<number> {
-  const rows = await sql`select count(*)::int as n from sms_messages where modem_id = ${modemId} and direction = ${direction}`;
-  return Number(rows[0]!.n);
-}
